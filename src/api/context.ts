@@ -1,0 +1,20 @@
+import type { BlobStore } from '../storage/blob-store.js';
+import type { IndexStore } from '../storage/index-store.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+
+/** What every operation may use: the storage ports and the server's identity. */
+export interface AppContext {
+  readonly index: IndexStore;
+  readonly blobs: BlobStore;
+  readonly region: string;
+  readonly accountId: string;
+  /** Base URL returned by GetDataEndpoint: no path, no trailing slash. */
+  readonly publicUrl: string;
+  readonly clock: Clock;
+  readonly log: Logger;
+}
+
+export interface RequestContext extends AppContext {
+  readonly requestId: string;
+}

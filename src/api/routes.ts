@@ -1,0 +1,66 @@
+import { createStream } from './control/create-stream.js';
+import { deleteStream } from './control/delete-stream.js';
+import { describeImageGenerationConfiguration } from './control/describe-image-generation-configuration.js';
+import { describeNotificationConfiguration } from './control/describe-notification-configuration.js';
+import { describeStreamStorageConfiguration } from './control/describe-stream-storage-configuration.js';
+import { describeStream } from './control/describe-stream.js';
+import { getDataEndpoint } from './control/get-data-endpoint.js';
+import { listStreams } from './control/list-streams.js';
+import { listTagsForResource } from './control/list-tags-for-resource.js';
+import { listTagsForStream } from './control/list-tags-for-stream.js';
+import { tagResource } from './control/tag-resource.js';
+import { tagStream } from './control/tag-stream.js';
+import { untagResource } from './control/untag-resource.js';
+import { untagStream } from './control/untag-stream.js';
+import { updateDataRetention } from './control/update-data-retention.js';
+import { updateImageGenerationConfiguration } from './control/update-image-generation-configuration.js';
+import { updateNotificationConfiguration } from './control/update-notification-configuration.js';
+import { updateStreamStorageConfiguration } from './control/update-stream-storage-configuration.js';
+import { updateStream } from './control/update-stream.js';
+import type { JsonOperation } from './operation.js';
+import { operations as archivedMedia } from './shapes/kinesis-video-archived-media.js';
+import { operations as media } from './shapes/kinesis-video-media.js';
+import { operations as control } from './shapes/kinesisvideo.js';
+
+// Each operation declares its own input type; the table only needs them as a uniform kind.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyOperation = JsonOperation<any>;
+
+const implemented: readonly AnyOperation[] = [
+  createStream,
+  describeStream,
+  listStreams,
+  deleteStream,
+  updateStream,
+  updateDataRetention,
+  getDataEndpoint,
+  tagStream,
+  untagStream,
+  listTagsForStream,
+  tagResource,
+  untagResource,
+  listTagsForResource,
+  describeStreamStorageConfiguration,
+  updateStreamStorageConfiguration,
+  describeImageGenerationConfiguration,
+  updateImageGenerationConfiguration,
+  describeNotificationConfiguration,
+  updateNotificationConfiguration,
+];
+
+export type Route = { kind: 'json'; operation: AnyOperation } | { kind: 'unsupported'; name: string };
+
+/**
+ * POST path → route, for every operation of the three KVS services. The paths never collide
+ * across services (kvs-api.md §0), so one listener serves them all. Operations openkvs does not
+ * implement yet are routed too, so they answer a clear error naming the operation.
+ */
+export function buildRoutes(): Map<string, Route> {
+  const routes = new Map<string, Route>();
+  for (const [name, shape] of Object.entries({ ...control, ...media, ...archivedMedia })) {
+    routes.set(shape.path, { kind: 'unsupported', name });
+  }
+  routes.set('/putMedia', { kind: 'unsupported', name: 'PutMedia' });
+  for (const operation of implemented) routes.set(operation.shape.path, { kind: 'json', operation });
+  return routes;
+}

@@ -1,0 +1,55 @@
+import { Command, Option } from 'commander';
+import { ConfigError, DEFAULT_PORT, resolveOptions, type RawOptions } from './config.js';
+import { startServer } from './server.js';
+
+const program = new Command('openkvs')
+  .description('A self-hosted server that speaks the Amazon Kinesis Video Streams API.')
+  .showHelpAfterError();
+
+/** Each flag can also come from the environment variable named beside it. */
+const serveOptions: Option[] = [
+  new Option('--host <host>', 'address to listen on').env('OPENKVS_HOST').default('127.0.0.1'),
+  new Option('--port <port>', 'port to listen on (0 picks a free one)').env('OPENKVS_PORT').default(String(DEFAULT_PORT)),
+  new Option('--data-dir <dir>', 'where the embedded index and fragment files live').env('OPENKVS_DATA_DIR').default('./data'),
+  new Option('--public-url <url>', 'base URL GetDataEndpoint returns (default: the listen URL)').env('OPENKVS_PUBLIC_URL'),
+  new Option('--region <region>', 'region used in ARNs').env('OPENKVS_REGION').default('us-east-1'),
+  new Option('--account-id <id>', '12-digit account id used in ARNs').env('OPENKVS_ACCOUNT_ID').default('000000000000'),
+  new Option('--credentials <file>', 'AWS credentials file (INI) of accepted keys; requires SigV4 on every request').env(
+    'OPENKVS_CREDENTIALS',
+  ),
+  new Option('--index <url>', 'index store: sqlite://PATH (default: <data-dir>/index.sqlite)').env('OPENKVS_INDEX'),
+  new Option('--storage <url>', 'fragment storage: file://PATH (default: <data-dir>/fragments)').env('OPENKVS_STORAGE'),
+  new Option('--insecure', 'allow a non-loopback bind without credentials').env('OPENKVS_INSECURE'),
+  new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('OPENKVS_LOG_LEVEL').default('info'),
+];
+
+const serve = program.command('serve').description('start the server (control plane, media and playback on one port)');
+for (const option of serveOptions) serve.addOption(option);
+serve.action(async (flags: Record<string, string | boolean | undefined>) => {
+  const raw: RawOptions = {
+    host: flags['host'],
+    port: flags['port'],
+    dataDir: flags['dataDir'],
+    publicUrl: flags['publicUrl'],
+    region: flags['region'],
+    accountId: flags['accountId'],
+    credentialsFile: flags['credentials'],
+    indexUrl: flags['index'],
+    storageUrl: flags['storage'],
+    insecure: flags['insecure'],
+    logLevel: flags['logLevel'],
+  };
+  try {
+    const server = await startServer(resolveOptions(raw));
+    const stop = () => {
+      void server.close().then(() => process.exit(0));
+    };
+    process.once('SIGINT', stop);
+    process.once('SIGTERM', stop);
+  } catch (err) {
+    if (err instanceof ConfigError) program.error(`openkvs: ${err.message}`, { exitCode: 2 });
+    throw err;
+  }
+});
+
+await program.parseAsync(process.argv);

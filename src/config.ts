@@ -1,0 +1,106 @@
+import { isIP } from 'node:net';
+import path from 'node:path';
+import type { LogLevel } from './util/logger.js';
+
+/** Everything the server needs, validated once at start-up (cli.ts and tests build this). */
+export interface ServerOptions {
+  readonly host: string;
+  readonly port: number;
+  readonly dataDir: string;
+  /** What GetDataEndpoint returns; undefined means the URL the server listens on. */
+  readonly publicUrl: string | undefined;
+  readonly region: string;
+  readonly accountId: string;
+  /** AWS shared-credentials file; undefined means open mode (every request accepted). */
+  readonly credentialsFile: string | undefined;
+  readonly indexUrl: string;
+  readonly storageUrl: string;
+  /** Allows a non-loopback bind without credentials. */
+  readonly insecure: boolean;
+  readonly logLevel: LogLevel;
+}
+
+export type RawOptions = Partial<Record<keyof ServerOptions, string | boolean | number | undefined>>;
+
+export class ConfigError extends Error {}
+
+export const DEFAULT_PORT = 4570;
+
+const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
+
+/** Applies defaults and checks every option; throws ConfigError naming the bad option. */
+export function resolveOptions(raw: RawOptions): ServerOptions {
+  const host = str(raw.host) ?? '127.0.0.1';
+  const dataDir = path.resolve(str(raw.dataDir) ?? 'data');
+  const options: ServerOptions = {
+    host,
+    port: parsePort(raw.port),
+    dataDir,
+    publicUrl: parsePublicUrl(str(raw.publicUrl)),
+    region: match('region', str(raw.region) ?? 'us-east-1', /^[a-z]{2}(-[a-z]+)+-\d+$/),
+    accountId: match('account-id', str(raw.accountId) ?? '000000000000', /^\d{12}$/),
+    credentialsFile: str(raw.credentialsFile),
+    indexUrl: str(raw.indexUrl) ?? `sqlite://${path.join(dataDir, 'index.sqlite')}`,
+    storageUrl: str(raw.storageUrl) ?? `file://${path.join(dataDir, 'fragments')}`,
+    insecure: raw.insecure === true || raw.insecure === 'true' || raw.insecure === '1',
+    logLevel: parseLogLevel(str(raw.logLevel) ?? 'info'),
+  };
+  if (!isLoopbackHost(host) && options.credentialsFile === undefined && !options.insecure) {
+    throw new ConfigError(
+      `refusing to listen on ${host} without credentials: anyone who can reach it could read and write ` +
+        'every stream. Pass --credentials FILE, bind 127.0.0.1, or pass --insecure.',
+    );
+  }
+  return options;
+}
+
+export function isLoopbackHost(host: string): boolean {
+  if (host === 'localhost') return true;
+  if (isIP(host) === 4) return host.startsWith('127.');
+  return host === '::1';
+}
+
+/** The URL clients reach the server at, once the port is known. */
+export function listenUrl(host: string, port: number): string {
+  const shownHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${isIP(shownHost) === 6 ? `[${shownHost}]` : shownHost}:${port}`;
+}
+
+function str(value: string | boolean | number | undefined): string | undefined {
+  if (value === undefined || value === '' || typeof value === 'boolean') return undefined;
+  return String(value);
+}
+
+function parsePort(value: RawOptions['port']): number {
+  if (value === undefined || value === '') return DEFAULT_PORT;
+  const port = Number(value);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new ConfigError(`--port must be 0-65535, got ${value}`);
+  return port;
+}
+
+function parsePublicUrl(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`--public-url is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError('--public-url must be http(s)');
+  if (url.pathname !== '/' || url.search || url.hash) {
+    throw new ConfigError('--public-url must have no path or query: clients append /putMedia, /getMedia, ...');
+  }
+  return url.origin;
+}
+
+function parseLogLevel(value: string): LogLevel {
+  if (!(LOG_LEVELS as readonly string[]).includes(value)) {
+    throw new ConfigError(`--log-level must be one of ${LOG_LEVELS.join(', ')}`);
+  }
+  return value as LogLevel;
+}
+
+function match(option: string, value: string, re: RegExp): string {
+  if (!re.test(value)) throw new ConfigError(`--${option} is invalid: ${value}`);
+  return value;
+}

@@ -1,0 +1,57 @@
+import { randomUUID } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AppContext, RequestContext } from '../api/context.js';
+import type { Route } from '../api/routes.js';
+import { validateInput } from '../api/shapes/validate.js';
+import { ApiError, UnknownOperationException } from '../domain/errors.js';
+import { splitTarget, type Authenticate } from './authenticate.js';
+import { sendError, toApiError } from './errors.js';
+import { parseJsonObject, readBody, sendJson } from './wire.js';
+
+class UnsupportedOperationException extends ApiError {
+  readonly httpStatus = 501;
+}
+
+/**
+ * The request pipeline: route → read body → authenticate → parse → validate → operation →
+ * JSON answer. Every failure becomes an AWS error response; nothing escapes to crash the process.
+ */
+export function createRequestHandler(app: AppContext, routes: Map<string, Route>, authenticate: Authenticate) {
+  return (req: IncomingMessage, res: ServerResponse): void => {
+    const requestId = randomUUID();
+    const started = performance.now();
+    res.setHeader('x-amzn-RequestId', requestId);
+    res.setHeader('x-amz-RequestId', requestId);
+    const ctx: RequestContext = { ...app, requestId };
+    handle(req, res, ctx, routes, authenticate)
+      .catch((err: unknown) => {
+        // A body we stopped reading cannot leave the connection reusable.
+        if (!req.complete) res.setHeader('connection', 'close');
+        sendError(res, toApiError(err, app.log, requestId));
+      })
+      .finally(() => {
+        const ms = Math.round((performance.now() - started) * 10) / 10;
+        app.log.info({ requestId, method: req.method, path: req.url, status: res.statusCode, ms }, 'request');
+      });
+  };
+}
+
+async function handle(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  routes: Map<string, Route>,
+  authenticate: Authenticate,
+): Promise<void> {
+  const { rawPath } = splitTarget(req.url ?? '/');
+  const route = req.method === 'POST' ? routes.get(rawPath) : undefined;
+  if (!route) throw new UnknownOperationException(`No operation at ${req.method} ${rawPath}.`);
+  const body = await readBody(req);
+  authenticate(req, body.sha256);
+  if (route.kind === 'unsupported') {
+    throw new UnsupportedOperationException(`openkvs does not implement ${route.name} yet.`);
+  }
+  const input = parseJsonObject(body.bytes);
+  validateInput(route.operation.shape.input, input);
+  sendJson(res, 200, await route.operation.handle(input as never, ctx));
+}

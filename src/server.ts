@@ -1,0 +1,94 @@
+import { createServer as createHttpServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { AppContext } from './api/context.js';
+import { buildRoutes } from './api/routes.js';
+import { ConfigError, listenUrl, type ServerOptions } from './config.js';
+import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.js';
+import { loadCredentialsFile, secretLookup } from './http/credentials.js';
+import { createRequestHandler } from './http/handler.js';
+import { openBlobStore, openIndexStore } from './storage/open.js';
+import { systemClock, type Clock } from './util/clock.js';
+import { createLogger, type Logger } from './util/logger.js';
+
+export type { ServerOptions } from './config.js';
+export { resolveOptions } from './config.js';
+
+export interface OpenKvsServer {
+  /** The URL the server listens on, e.g. http://127.0.0.1:4570. */
+  readonly url: string;
+  /** What GetDataEndpoint answers. */
+  readonly publicUrl: string;
+  readonly log: Logger;
+  /** Stops accepting connections, ends open ones and closes storage. Safe to call twice. */
+  close(): Promise<void>;
+}
+
+export interface ServerDeps {
+  readonly clock?: Clock;
+  readonly logger?: Logger;
+}
+
+/** Opens storage, binds the port and starts serving every KVS API on it. */
+export async function startServer(options: ServerOptions, deps: ServerDeps = {}): Promise<OpenKvsServer> {
+  const log = deps.logger ?? createLogger(options.logLevel);
+  const clock = deps.clock ?? systemClock;
+  const authenticate = buildAuthenticator(options, clock);
+  const index = await openIndexStore(options.indexUrl);
+  const blobs = await openBlobStore(options.storageUrl).catch(async (err: unknown) => {
+    await index.close();
+    throw err;
+  });
+  // PutMedia and GetMedia hold a request open for up to ~45 minutes: no whole-request timeout.
+  const http = createHttpServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 });
+  const port = await listen(http, options.host, options.port).catch(async (err: unknown) => {
+    await Promise.all([index.close(), blobs.close()]);
+    throw err;
+  });
+  const url = listenUrl(options.host, port);
+  const app: AppContext = {
+    index,
+    blobs,
+    region: options.region,
+    accountId: options.accountId,
+    publicUrl: options.publicUrl ?? url,
+    clock,
+    log,
+  };
+  http.on('request', createRequestHandler(app, buildRoutes(), authenticate));
+  log.info({ url, publicUrl: app.publicUrl, index: options.indexUrl, storage: options.storageUrl }, 'openkvs listening');
+  let closing: Promise<void> | undefined;
+  const close = () => (closing ??= shutdown(http, app));
+  return { url, publicUrl: app.publicUrl, log, close };
+}
+
+function buildAuthenticator(options: ServerOptions, clock: Clock): Authenticate {
+  if (options.credentialsFile === undefined) return acceptAll;
+  let credentials;
+  try {
+    credentials = loadCredentialsFile(options.credentialsFile);
+  } catch (err) {
+    throw new ConfigError(`--credentials: ${(err as Error).message}`);
+  }
+  return requireSigV4(secretLookup(credentials), clock);
+}
+
+function listen(http: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    http.once('error', reject);
+    http.listen(port, host, () => {
+      http.off('error', reject);
+      resolve((http.address() as AddressInfo).port);
+    });
+  });
+}
+
+async function shutdown(http: Server, app: AppContext): Promise<void> {
+  const closed = new Promise<void>((resolve) => http.close(() => resolve()));
+  http.closeIdleConnections();
+  // Give in-flight requests a moment, then cut long-lived streams so shutdown is prompt.
+  const force = setTimeout(() => http.closeAllConnections(), 2_000);
+  await closed;
+  clearTimeout(force);
+  await Promise.all([app.index.close(), app.blobs.close()]);
+  app.log.info('openkvs stopped');
+}

@@ -1,0 +1,47 @@
+/**
+ * The blob port: immutable byte objects by key (fragment bytes).
+ * Adapters: storage/fs (embedded default), later storage/s3. Every adapter passes
+ * test/contract/blob-store.contract.ts.
+ *
+ * Keys are relative, '/'-separated paths of [A-Za-z0-9._-] segments (no '.' or '..' segments);
+ * adapters reject anything else with InvalidBlobKeyError.
+ */
+export interface ByteRange {
+  /** First byte, inclusive. */
+  readonly start: number;
+  /** Last byte, exclusive. */
+  readonly end: number;
+}
+
+export interface BlobStore {
+  /** Stores the object; resolves only once the bytes are on stable storage. Replaces an existing object. */
+  put(key: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void>;
+  /** Streams the object, or a byte range of it; rejects with BlobNotFoundError for a missing key. */
+  get(key: string, range?: ByteRange): Promise<AsyncIterable<Uint8Array>>;
+  /** The object's size in bytes, or undefined when it does not exist. */
+  size(key: string): Promise<number | undefined>;
+  /** Removes the object; a missing key is not an error. */
+  delete(key: string): Promise<void>;
+  /** Keys under a prefix (a '/'-terminated folder or ''), in no particular order. */
+  list(prefix: string): AsyncIterable<string>;
+  close(): Promise<void>;
+}
+
+export class BlobNotFoundError extends Error {
+  constructor(readonly key: string) {
+    super(`no blob at key ${key}`);
+  }
+}
+
+export class InvalidBlobKeyError extends Error {
+  constructor(readonly key: string) {
+    super(`invalid blob key ${JSON.stringify(key)}`);
+  }
+}
+
+const KEY_SEGMENT = /^[A-Za-z0-9._-]+$/;
+
+export function isValidBlobKey(key: string): boolean {
+  if (key.length === 0 || key.length > 1024) return false;
+  return key.split('/').every((seg) => KEY_SEGMENT.test(seg) && seg !== '.' && seg !== '..');
+}

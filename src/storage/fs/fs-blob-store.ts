@@ -1,0 +1,233 @@
+import { randomUUID } from 'node:crypto';
+import type { Dirent } from 'node:fs';
+import { mkdir, open, opendir, rename, rm, unlink, stat, type FileHandle } from 'node:fs/promises';
+import { basename, dirname, join, resolve } from 'node:path';
+import {
+  BlobNotFoundError,
+  InvalidBlobKeyError,
+  isValidBlobKey,
+  type BlobStore,
+  type ByteRange,
+} from '../blob-store.js';
+
+/**
+ * Temp files carry a '~', which no key segment may contain, so they can never collide with an
+ * object and are recognisable after a crash.
+ */
+const TEMP_MARK = '~';
+
+export function tempFileNameFor(objectFileName: string): string {
+  return `${objectFileName}${TEMP_MARK}${randomUUID()}.tmp`;
+}
+
+function isTempFileName(name: string): boolean {
+  return name.includes(TEMP_MARK);
+}
+
+/** Errors meaning "there is no file at this path" (ENOTDIR: a parent path is a file). */
+function isMissing(err: unknown): boolean {
+  const code = (err as NodeJS.ErrnoException).code;
+  return code === 'ENOENT' || code === 'ENOTDIR';
+}
+
+/**
+ * The embedded BlobStore: one file per object, under `root`, at the key's path.
+ * Assumes one process owns `root` (open() deletes temp files it finds).
+ * A key cannot be both an object and a folder of other keys ('a' and 'a/b'): the filesystem
+ * refuses it, and put rejects with the filesystem error.
+ */
+export class FsBlobStore implements BlobStore {
+  private constructor(private readonly root: string) {}
+
+  /** Opens the store at `root`, creating it, and removes temp files left by a crash mid-put. */
+  static async open(root: string): Promise<FsBlobStore> {
+    const absoluteRoot = resolve(root);
+    await mkdir(absoluteRoot, { recursive: true });
+    await removeTempFiles(absoluteRoot);
+    return new FsBlobStore(absoluteRoot);
+  }
+
+  async put(key: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+    const path = this.pathOf(key);
+    const dir = dirname(path);
+    await mkdirDurably(dir);
+    const tempPath = join(dir, tempFileNameFor(basename(path)));
+    await writeSynced(tempPath, data);
+    try {
+      await rename(tempPath, path);
+    } catch (err) {
+      await rm(tempPath, { force: true });
+      throw err;
+    }
+    // The rename is only durable once the directory entry is on disk.
+    await fsyncDirectory(dir);
+  }
+
+  async get(key: string, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> {
+    const handle = await this.openObject(key);
+    try {
+      const { size } = await handle.stat();
+      const { start, end } = range ?? { start: 0, end: size };
+      checkRange(key, start, end, size);
+      if (start === end) {
+        await handle.close();
+        return emptyIterable();
+      }
+      // Reading from the handle opened above, not the path, keeps the stat and the bytes from
+      // the same object even if a put replaces it meanwhile. createReadStream's end is inclusive.
+      return handle.createReadStream({ start, end: end - 1 });
+    } catch (err) {
+      await handle.close();
+      throw err;
+    }
+  }
+
+  async size(key: string): Promise<number | undefined> {
+    const path = this.pathOf(key);
+    try {
+      const stats = await stat(path);
+      return stats.isFile() ? stats.size : undefined;
+    } catch (err) {
+      if (isMissing(err)) return undefined;
+      throw err;
+    }
+  }
+
+  async delete(key: string): Promise<void> {
+    const path = this.pathOf(key);
+    try {
+      await unlink(path);
+    } catch (err) {
+      const code = (err as NodeJS.ErrnoException).code;
+      // EISDIR/EPERM: the key names a folder of other keys, so there is no object to delete.
+      if (isMissing(err) || code === 'EISDIR' || code === 'EPERM') return;
+      throw err;
+    }
+    // Without this a deleted object could reappear after a crash.
+    await fsyncDirectory(dirname(path));
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    if (prefix !== '' && !(prefix.endsWith('/') && isValidBlobKey(prefix.slice(0, -1)))) {
+      throw new InvalidBlobKeyError(prefix);
+    }
+    const folder = join(this.root, ...prefix.split('/').filter((segment) => segment !== ''));
+    for await (const relativePath of walkFiles(folder)) {
+      const key = prefix + relativePath.join('/');
+      if (isValidBlobKey(key)) yield key;
+    }
+  }
+
+  async close(): Promise<void> {
+    // Nothing is held open between calls.
+  }
+
+  private pathOf(key: string): string {
+    if (!isValidBlobKey(key)) throw new InvalidBlobKeyError(key);
+    return join(this.root, ...key.split('/'));
+  }
+
+  private async openObject(key: string): Promise<FileHandle> {
+    const path = this.pathOf(key);
+    let handle: FileHandle;
+    try {
+      handle = await open(path, 'r');
+    } catch (err) {
+      if (isMissing(err) || (err as NodeJS.ErrnoException).code === 'EISDIR') throw new BlobNotFoundError(key);
+      throw err;
+    }
+    // On Linux opening a directory read-only succeeds; a folder of keys is not an object.
+    if (!(await handle.stat()).isFile()) {
+      await handle.close();
+      throw new BlobNotFoundError(key);
+    }
+    return handle;
+  }
+}
+
+function checkRange(key: string, start: number, end: number, size: number): void {
+  const valid = Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= size;
+  if (!valid) throw new RangeError(`range [${start}, ${end}) is outside blob ${key} of ${size} bytes`);
+}
+
+async function* emptyIterable(): AsyncIterable<Uint8Array> {
+  // Yields nothing: an empty range.
+}
+
+/** Writes `data` to a new file at `path` and fsyncs it; removes the file if anything fails. */
+async function writeSynced(path: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
+  const handle = await open(path, 'wx');
+  try {
+    if (data instanceof Uint8Array) {
+      await writeFully(handle, data);
+    } else {
+      for await (const chunk of data) await writeFully(handle, chunk);
+    }
+    await handle.sync();
+  } catch (err) {
+    await handle.close();
+    await rm(path, { force: true });
+    throw err;
+  }
+  await handle.close();
+}
+
+async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> {
+  let offset = 0;
+  while (offset < chunk.byteLength) {
+    const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
+    offset += bytesWritten;
+  }
+}
+
+/** mkdir -p, then fsyncs the parent of every directory it created so the new entries survive a crash. */
+async function mkdirDurably(dir: string): Promise<void> {
+  const firstCreated = await mkdir(dir, { recursive: true });
+  if (firstCreated === undefined) return;
+  // `dir` itself is fsynced by put after the rename; its ancestors up to firstCreated's parent here.
+  for (let created = dir; ; created = dirname(created)) {
+    await fsyncDirectory(dirname(created));
+    if (created === firstCreated) return;
+  }
+}
+
+async function fsyncDirectory(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Regular files below `folder`, as path segments relative to it; temp files are skipped. */
+async function* walkFiles(folder: string): AsyncGenerator<string[]> {
+  let entries: Dirent[];
+  try {
+    entries = await readEntries(folder);
+  } catch (err) {
+    if (isMissing(err)) return;
+    throw err;
+  }
+  for (const entry of entries) {
+    if (entry.isDirectory()) {
+      for await (const inner of walkFiles(join(folder, entry.name))) yield [entry.name, ...inner];
+    } else if (entry.isFile() && !isTempFileName(entry.name)) {
+      yield [entry.name];
+    }
+  }
+}
+
+async function readEntries(folder: string): Promise<Dirent[]> {
+  const entries: Dirent[] = [];
+  for await (const entry of await opendir(folder)) entries.push(entry);
+  return entries;
+}
+
+async function removeTempFiles(folder: string): Promise<void> {
+  for (const entry of await readEntries(folder)) {
+    const path = join(folder, entry.name);
+    if (entry.isDirectory()) await removeTempFiles(path);
+    else if (isTempFileName(entry.name)) await unlink(path);
+  }
+}

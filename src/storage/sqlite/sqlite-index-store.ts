@@ -1,0 +1,270 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+import type {
+  ImageGenerationConfiguration,
+  NewStream,
+  NotificationConfiguration,
+  StorageTier,
+  StreamPatch,
+  StreamRecord,
+  StreamStatus,
+} from '../../domain/stream.js';
+import type { IndexStore } from '../index-store.js';
+import { migrate } from './migrations.js';
+
+/** A `streams` row as better-sqlite3 returns it. */
+interface StreamRow {
+  stream_id: number;
+  name: string;
+  arn: string;
+  device_name: string | null;
+  media_type: string | null;
+  kms_key_id: string;
+  version: string;
+  status: string;
+  creation_time_ms: number;
+  data_retention_hours: number;
+  storage_tier: string;
+  image_generation_json: string | null;
+  notification_json: string | null;
+}
+
+/** Named parameters for writing every mutable column of a stream. */
+type StreamParams = Omit<StreamRow, 'stream_id'>;
+
+interface TagRow {
+  tag_key: string;
+  tag_value: string;
+}
+
+const STREAM_COLUMNS = `stream_id, name, arn, device_name, media_type, kms_key_id, version, status,
+  creation_time_ms, data_retention_hours, storage_tier, image_generation_json, notification_json`;
+
+const BUSY_TIMEOUT_MS = 5_000;
+
+function prepareStatements(db: Database.Database) {
+  return {
+    insertStream: db.prepare<StreamParams>(
+      `INSERT INTO streams (name, arn, device_name, media_type, kms_key_id, version, status,
+         creation_time_ms, data_retention_hours, storage_tier, image_generation_json, notification_json)
+       VALUES (@name, @arn, @device_name, @media_type, @kms_key_id, @version, @status,
+         @creation_time_ms, @data_retention_hours, @storage_tier, @image_generation_json, @notification_json)
+       ON CONFLICT DO NOTHING`,
+    ),
+    selectById: db.prepare<[number], StreamRow>(`SELECT ${STREAM_COLUMNS} FROM streams WHERE stream_id = ?`),
+    selectByName: db.prepare<[string], StreamRow>(`SELECT ${STREAM_COLUMNS} FROM streams WHERE name = ?`),
+    selectByArn: db.prepare<[string], StreamRow>(`SELECT ${STREAM_COLUMNS} FROM streams WHERE arn = ?`),
+    // substr, not LIKE: a prefix is literal ('_' and '%' are valid in names), and LIKE ignores case.
+    // `name >= @prefix` lets the name index start the scan at the prefix.
+    listStreams: db.prepare<{ afterName: string; prefix: string; limit: number }, StreamRow>(
+      `SELECT ${STREAM_COLUMNS} FROM streams
+       WHERE name > @afterName AND name >= @prefix AND substr(name, 1, length(@prefix)) = @prefix
+       ORDER BY name LIMIT @limit`,
+    ),
+    updateStream: db.prepare<StreamParams & { stream_id: number; expected_version: string }>(
+      `UPDATE streams SET device_name = @device_name, media_type = @media_type, version = @version,
+         status = @status, data_retention_hours = @data_retention_hours, storage_tier = @storage_tier,
+         image_generation_json = @image_generation_json, notification_json = @notification_json
+       WHERE stream_id = @stream_id AND version = @expected_version`,
+    ),
+    deleteStream: db.prepare<[number]>('DELETE FROM streams WHERE stream_id = ?'),
+    selectTags: db.prepare<[string], TagRow>(
+      'SELECT tag_key, tag_value FROM resource_tags WHERE resource_arn = ? ORDER BY tag_key',
+    ),
+    upsertTag: db.prepare<[string, string, string]>(
+      `INSERT INTO resource_tags (resource_arn, tag_key, tag_value) VALUES (?, ?, ?)
+       ON CONFLICT (resource_arn, tag_key) DO UPDATE SET tag_value = excluded.tag_value`,
+    ),
+    deleteTag: db.prepare<[string, string]>('DELETE FROM resource_tags WHERE resource_arn = ? AND tag_key = ?'),
+    deleteAllTags: db.prepare<[string]>('DELETE FROM resource_tags WHERE resource_arn = ?'),
+  };
+}
+
+type Statements = ReturnType<typeof prepareStatements>;
+
+/**
+ * The embedded IndexStore: one better-sqlite3 connection. Every method runs synchronously
+ * inside one SQLite transaction, which is what makes each call atomic.
+ */
+export class SqliteIndexStore implements IndexStore {
+  private constructor(
+    private readonly db: Database.Database,
+    private readonly stmts: Statements,
+  ) {}
+
+  /** Opens (creating it and its parent directories if needed) and migrates the database at `path`. */
+  static open(path: string): SqliteIndexStore {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    try {
+      configureConnection(db);
+      migrate(db);
+      return new SqliteIndexStore(db, prepareStatements(db));
+    } catch (err) {
+      db.close();
+      throw err;
+    }
+  }
+
+  async createStream(stream: NewStream, tags: Readonly<Record<string, string>>): Promise<StreamRecord | undefined> {
+    return this.db.transaction(() => {
+      const result = this.stmts.insertStream.run(toParams(stream));
+      if (result.changes === 0) return undefined;
+      for (const [key, value] of Object.entries(tags)) this.stmts.upsertTag.run(stream.arn, key, value);
+      return this.streamById(Number(result.lastInsertRowid));
+    })();
+  }
+
+  async getStreamByName(name: string): Promise<StreamRecord | undefined> {
+    return toRecordOrUndefined(this.stmts.selectByName.get(name));
+  }
+
+  async getStreamByArn(arn: string): Promise<StreamRecord | undefined> {
+    return toRecordOrUndefined(this.stmts.selectByArn.get(arn));
+  }
+
+  async listStreams(query: { afterName?: string; namePrefix?: string; limit: number }): Promise<StreamRecord[]> {
+    // SQLite reads a negative LIMIT as "no limit"; refuse rather than return everything.
+    if (!Number.isSafeInteger(query.limit) || query.limit < 0) {
+      throw new RangeError(`listStreams limit must be a non-negative integer, got ${query.limit}`);
+    }
+    const rows = this.stmts.listStreams.all({
+      afterName: query.afterName ?? '',
+      prefix: query.namePrefix ?? '',
+      limit: query.limit,
+    });
+    return rows.map(toRecord);
+  }
+
+  async updateStream(streamId: number, expectedVersion: string, patch: StreamPatch): Promise<StreamRecord | undefined> {
+    return this.db.transaction(() => {
+      const current = this.streamById(streamId);
+      if (current === undefined || current.version !== expectedVersion) return undefined;
+      const updated = applyPatch(current, patch);
+      this.stmts.updateStream.run({ ...toParams(updated), stream_id: streamId, expected_version: expectedVersion });
+      return this.streamById(streamId);
+    })();
+  }
+
+  async deleteStream(streamId: number, expectedVersion: string): Promise<boolean> {
+    return this.db.transaction(() => {
+      const current = this.streamById(streamId);
+      if (current === undefined || current.version !== expectedVersion) return false;
+      this.stmts.deleteAllTags.run(current.arn);
+      this.stmts.deleteStream.run(streamId);
+      return true;
+    })();
+  }
+
+  async listTags(resourceArn: string): Promise<Record<string, string>> {
+    return this.tagsOf(resourceArn);
+  }
+
+  async putTags(resourceArn: string, tags: Readonly<Record<string, string>>, maxTags: number): Promise<boolean> {
+    return this.db.transaction(() => {
+      const existing = this.tagsOf(resourceArn);
+      const entries = Object.entries(tags);
+      const added = entries.filter(([key]) => !Object.hasOwn(existing, key)).length;
+      if (Object.keys(existing).length + added > maxTags) return false;
+      for (const [key, value] of entries) this.stmts.upsertTag.run(resourceArn, key, value);
+      return true;
+    })();
+  }
+
+  async removeTags(resourceArn: string, keys: readonly string[]): Promise<void> {
+    this.db.transaction(() => {
+      for (const key of keys) this.stmts.deleteTag.run(resourceArn, key);
+    })();
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+
+  private streamById(streamId: number): StreamRecord | undefined {
+    return toRecordOrUndefined(this.stmts.selectById.get(streamId));
+  }
+
+  private tagsOf(resourceArn: string): Record<string, string> {
+    // fromEntries defines own properties, so a tag key such as "__proto__" survives.
+    return Object.fromEntries(this.stmts.selectTags.all(resourceArn).map((row) => [row.tag_key, row.tag_value]));
+  }
+}
+
+function configureConnection(db: Database.Database): void {
+  // Set first, so that switching the journal mode already waits for other connections' locks.
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  const journalMode = db.pragma('journal_mode = WAL', { simple: true });
+  if (journalMode !== 'wal') {
+    throw new Error(`index database ${db.name} cannot use WAL journaling (got ${String(journalMode)})`);
+  }
+  // FULL: in WAL mode NORMAL may lose the last commits on power loss, and PERSISTED acks
+  // promise that a committed row survives.
+  db.pragma('synchronous = FULL');
+  db.pragma('foreign_keys = ON');
+}
+
+/** Copies only the patchable fields that are present, so a wider object cannot rename a stream. */
+function applyPatch(current: StreamRecord, patch: StreamPatch): StreamRecord {
+  const pick = <K extends keyof StreamPatch>(key: K, fallback: StreamRecord[K]): StreamRecord[K] =>
+    patch[key] === undefined ? fallback : (patch[key] as StreamRecord[K]);
+  return {
+    ...current,
+    version: patch.version,
+    deviceName: pick('deviceName', current.deviceName),
+    mediaType: pick('mediaType', current.mediaType),
+    status: pick('status', current.status),
+    dataRetentionInHours: pick('dataRetentionInHours', current.dataRetentionInHours),
+    storageTier: pick('storageTier', current.storageTier),
+    imageGenerationConfiguration: pick('imageGenerationConfiguration', current.imageGenerationConfiguration),
+    notificationConfiguration: pick('notificationConfiguration', current.notificationConfiguration),
+  };
+}
+
+function toParams(stream: NewStream): StreamParams {
+  return {
+    name: stream.name,
+    arn: stream.arn,
+    device_name: stream.deviceName,
+    media_type: stream.mediaType,
+    kms_key_id: stream.kmsKeyId,
+    version: stream.version,
+    status: stream.status,
+    creation_time_ms: stream.creationTimeMs,
+    data_retention_hours: stream.dataRetentionInHours,
+    storage_tier: stream.storageTier,
+    image_generation_json: toJson(stream.imageGenerationConfiguration),
+    notification_json: toJson(stream.notificationConfiguration),
+  };
+}
+
+function toRecordOrUndefined(row: StreamRow | undefined): StreamRecord | undefined {
+  return row === undefined ? undefined : toRecord(row);
+}
+
+function toRecord(row: StreamRow): StreamRecord {
+  return {
+    streamId: row.stream_id,
+    name: row.name,
+    arn: row.arn,
+    deviceName: row.device_name,
+    mediaType: row.media_type,
+    kmsKeyId: row.kms_key_id,
+    version: row.version,
+    status: row.status as StreamStatus,
+    creationTimeMs: row.creation_time_ms,
+    dataRetentionInHours: row.data_retention_hours,
+    storageTier: row.storage_tier as StorageTier,
+    imageGenerationConfiguration: fromJson<ImageGenerationConfiguration>(row.image_generation_json),
+    notificationConfiguration: fromJson<NotificationConfiguration>(row.notification_json),
+  };
+}
+
+function toJson(value: object | null): string | null {
+  return value === null ? null : JSON.stringify(value);
+}
+
+function fromJson<T>(json: string | null): T | null {
+  return json === null ? null : (JSON.parse(json) as T);
+}

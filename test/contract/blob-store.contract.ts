@@ -1,0 +1,218 @@
+import { describe, test, beforeEach, afterEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { BlobNotFoundError, InvalidBlobKeyError, type BlobStore } from '../../src/storage/blob-store.js';
+
+/**
+ * What a contract run gets from an adapter: a store over fresh, empty storage; `reopen` closes
+ * it and opens a new store over the same storage (a restart); `cleanup` closes whatever is open
+ * and removes the storage.
+ */
+export interface BlobStoreFixture {
+  store: BlobStore;
+  reopen: () => Promise<BlobStore>;
+  cleanup: () => Promise<void>;
+}
+
+/** Deterministic, non-repeating-looking bytes, so an off-by-one shows up as a mismatch. */
+export function patternBytes(length: number, seed = 7): Buffer {
+  const bytes = Buffer.alloc(length);
+  for (let i = 0; i < length; i++) bytes[i] = (i * 31 + seed + (i >> 8)) & 0xff;
+  return bytes;
+}
+
+export async function readAll(iterable: AsyncIterable<Uint8Array>): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of iterable) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+async function* chunked(...chunks: Uint8Array[]): AsyncIterable<Uint8Array> {
+  for (const chunk of chunks) {
+    await new Promise((resolve) => setImmediate(resolve));
+    yield chunk;
+  }
+}
+
+async function listed(store: BlobStore, prefix: string): Promise<string[]> {
+  const keys: string[] = [];
+  for await (const key of store.list(prefix)) keys.push(key);
+  return keys.sort();
+}
+
+async function getBytes(store: BlobStore, key: string, range?: { start: number; end: number }): Promise<Buffer> {
+  return readAll(await store.get(key, range));
+}
+
+const INVALID_KEYS = ['../x', '/abs', 'a//b', 'a/./b', 'a/../b', '', '.', 'a/', 'has space', 'back\\slash', 'x'.repeat(1025)];
+
+export function blobStoreContract(name: string, open: () => Promise<BlobStoreFixture>): void {
+  describe(`BlobStore contract: ${name}`, () => {
+    let fixture: BlobStoreFixture;
+    let store: BlobStore;
+    beforeEach(async () => {
+      fixture = await open();
+      store = fixture.store;
+    });
+    afterEach(async () => {
+      await fixture.cleanup();
+    });
+
+    describe('put and get', () => {
+      test('a Uint8Array comes back byte for byte', async () => {
+        const data = patternBytes(1000);
+        await store.put('streams/1/fragments/0001.mkv', new Uint8Array(data));
+        assert.deepEqual(await getBytes(store, 'streams/1/fragments/0001.mkv'), data);
+        assert.equal(await store.size('streams/1/fragments/0001.mkv'), 1000);
+      });
+
+      test('an AsyncIterable of several chunks is stored as their concatenation', async () => {
+        const chunks = [patternBytes(10, 1), new Uint8Array(0), patternBytes(200_000, 2), patternBytes(3, 3)];
+        await store.put('big', chunked(...chunks));
+        const expected = Buffer.concat(chunks);
+        assert.equal(await store.size('big'), 200_013);
+        assert.deepEqual(await getBytes(store, 'big'), expected);
+      });
+
+      test('an empty object exists with size 0', async () => {
+        await store.put('empty', new Uint8Array(0));
+        assert.equal(await store.size('empty'), 0);
+        assert.deepEqual(await getBytes(store, 'empty'), Buffer.alloc(0));
+        assert.deepEqual(await getBytes(store, 'empty', { start: 0, end: 0 }), Buffer.alloc(0));
+      });
+
+      test('a put replaces the previous object whole', async () => {
+        await store.put('k', patternBytes(5000, 1));
+        await store.put('k', patternBytes(10, 2));
+        assert.equal(await store.size('k'), 10);
+        assert.deepEqual(await getBytes(store, 'k'), patternBytes(10, 2));
+      });
+
+      test('a put whose input fails leaves the previous object and no other key', async () => {
+        await store.put('dir/k', patternBytes(100, 1));
+        async function* failing(): AsyncIterable<Uint8Array> {
+          yield patternBytes(50, 2);
+          throw new Error('producer failed');
+        }
+        await assert.rejects(store.put('dir/k', failing()), /producer failed/);
+        await assert.rejects(store.put('dir/new', failing()), /producer failed/);
+        assert.deepEqual(await getBytes(store, 'dir/k'), patternBytes(100, 1));
+        assert.equal(await store.size('dir/new'), undefined);
+        assert.deepEqual(await listed(store, ''), ['dir/k']);
+      });
+
+      test('concurrent puts to different keys all land', async () => {
+        const keys = Array.from({ length: 20 }, (_, i) => `c/${i % 4}/obj-${i}`);
+        await Promise.all(keys.map((key, i) => store.put(key, patternBytes(100 + i, i))));
+        for (const [i, key] of keys.entries()) assert.deepEqual(await getBytes(store, key), patternBytes(100 + i, i));
+      });
+    });
+
+    describe('ranges', () => {
+      const DATA = patternBytes(1000);
+      beforeEach(async () => {
+        await store.put('r/obj', DATA);
+      });
+
+      test('first byte, last byte, middle and whole', async () => {
+        assert.deepEqual(await getBytes(store, 'r/obj', { start: 0, end: 1 }), DATA.subarray(0, 1));
+        assert.deepEqual(await getBytes(store, 'r/obj', { start: 999, end: 1000 }), DATA.subarray(999, 1000));
+        assert.deepEqual(await getBytes(store, 'r/obj', { start: 100, end: 357 }), DATA.subarray(100, 357));
+        assert.deepEqual(await getBytes(store, 'r/obj', { start: 0, end: 1000 }), DATA);
+      });
+
+      test('an empty range gives no bytes, even at the end', async () => {
+        assert.deepEqual(await getBytes(store, 'r/obj', { start: 500, end: 500 }), Buffer.alloc(0));
+        assert.deepEqual(await getBytes(store, 'r/obj', { start: 1000, end: 1000 }), Buffer.alloc(0));
+      });
+
+      test('a range outside the object is a RangeError', async () => {
+        for (const range of [
+          { start: 0, end: 1001 },
+          { start: 1000, end: 1001 },
+          { start: -1, end: 5 },
+          { start: 6, end: 5 },
+          { start: 1.5, end: 3 },
+        ]) {
+          await assert.rejects(store.get('r/obj', range), RangeError, JSON.stringify(range));
+        }
+      });
+    });
+
+    describe('missing objects and delete', () => {
+      test('a missing key rejects get with BlobNotFoundError and has no size', async () => {
+        await store.put('present/a', patternBytes(1));
+        for (const key of ['absent', 'present/b', 'present', 'present/a/deeper']) {
+          await assert.rejects(
+            store.get(key),
+            (err: unknown) => err instanceof BlobNotFoundError && err.key === key,
+            key,
+          );
+          assert.equal(await store.size(key), undefined, key);
+        }
+      });
+
+      test('delete removes the object and is idempotent', async () => {
+        await store.put('d/one', patternBytes(10));
+        await store.put('d/two', patternBytes(20));
+        await store.delete('d/one');
+        assert.equal(await store.size('d/one'), undefined);
+        await assert.rejects(store.get('d/one'), BlobNotFoundError);
+        await store.delete('d/one');
+        await store.delete('never/existed');
+        assert.deepEqual(await getBytes(store, 'd/two'), patternBytes(20));
+        assert.deepEqual(await listed(store, ''), ['d/two']);
+      });
+    });
+
+    describe('list', () => {
+      test('lists keys under a folder prefix, not keys that merely start with it', async () => {
+        for (const key of ['streams/1/a', 'streams/1/b', 'streams/1/sub/c', 'streams/10/a', 'streams/2/a', 'top']) {
+          await store.put(key, patternBytes(3));
+        }
+        assert.deepEqual(await listed(store, 'streams/1/'), ['streams/1/a', 'streams/1/b', 'streams/1/sub/c']);
+        assert.deepEqual(await listed(store, 'streams/'), [
+          'streams/1/a', 'streams/1/b', 'streams/1/sub/c', 'streams/10/a', 'streams/2/a',
+        ]);
+        assert.deepEqual(await listed(store, ''), [
+          'streams/1/a', 'streams/1/b', 'streams/1/sub/c', 'streams/10/a', 'streams/2/a', 'top',
+        ]);
+        assert.deepEqual(await listed(store, 'nothing/'), []);
+      });
+
+      test('an empty store lists nothing', async () => {
+        assert.deepEqual(await listed(store, ''), []);
+      });
+
+      test('an invalid prefix is rejected', async () => {
+        for (const prefix of ['../', '/abs/', 'a//', 'streams']) {
+          await assert.rejects(listed(store, prefix), InvalidBlobKeyError, prefix);
+        }
+      });
+    });
+
+    test('invalid keys are rejected by every operation', async () => {
+      for (const key of INVALID_KEYS) {
+        const isInvalidKey = (err: unknown) => err instanceof InvalidBlobKeyError && err.key === key;
+        await assert.rejects(store.put(key, patternBytes(1)), isInvalidKey, `put ${key}`);
+        await assert.rejects(store.get(key), isInvalidKey, `get ${key}`);
+        await assert.rejects(store.size(key), isInvalidKey, `size ${key}`);
+        await assert.rejects(store.delete(key), isInvalidKey, `delete ${key}`);
+      }
+      assert.deepEqual(await listed(store, ''), []);
+    });
+
+    test('objects survive a restart', async () => {
+      await store.put('p/a', patternBytes(70_000, 1));
+      await store.put('p/b', chunked(patternBytes(5, 2), patternBytes(6, 3)));
+      await store.put('p/deleted', patternBytes(1));
+      await store.delete('p/deleted');
+
+      store = await fixture.reopen();
+
+      assert.deepEqual(await listed(store, ''), ['p/a', 'p/b']);
+      assert.deepEqual(await getBytes(store, 'p/a'), patternBytes(70_000, 1));
+      assert.deepEqual(await getBytes(store, 'p/b'), Buffer.concat([patternBytes(5, 2), patternBytes(6, 3)]));
+      assert.equal(await store.size('p/a'), 70_000);
+    });
+  });
+}

@@ -1,0 +1,54 @@
+import assert from 'node:assert/strict';
+import path from 'node:path';
+import { describe, test } from 'node:test';
+import { ConfigError, DEFAULT_PORT, isLoopbackHost, listenUrl, resolveOptions } from '../../src/config.js';
+
+describe('resolveOptions', () => {
+  test('defaults: loopback, default port, embedded storage under ./data', () => {
+    const o = resolveOptions({});
+    assert.equal(o.host, '127.0.0.1');
+    assert.equal(o.port, DEFAULT_PORT);
+    assert.equal(o.dataDir, path.resolve('data'));
+    assert.equal(o.indexUrl, `sqlite://${path.resolve('data', 'index.sqlite')}`);
+    assert.equal(o.storageUrl, `file://${path.resolve('data', 'fragments')}`);
+    assert.equal(o.region, 'us-east-1');
+    assert.equal(o.accountId, '000000000000');
+    assert.equal(o.credentialsFile, undefined);
+    assert.equal(o.publicUrl, undefined);
+  });
+
+  test('a non-loopback bind needs credentials or --insecure', () => {
+    assert.throws(() => resolveOptions({ host: '0.0.0.0' }), ConfigError);
+    assert.throws(() => resolveOptions({ host: '192.0.2.10' }), /refusing to listen on 192.0.2.10/);
+    assert.equal(resolveOptions({ host: '0.0.0.0', insecure: true }).host, '0.0.0.0');
+    assert.equal(resolveOptions({ host: '0.0.0.0', insecure: 'true' }).insecure, true);
+    assert.equal(resolveOptions({ host: '0.0.0.0', credentialsFile: '/etc/openkvs/credentials' }).host, '0.0.0.0');
+  });
+
+  test('bad values name their option', () => {
+    assert.throws(() => resolveOptions({ port: '70000' }), /--port/);
+    assert.throws(() => resolveOptions({ port: 'abc' }), /--port/);
+    assert.throws(() => resolveOptions({ accountId: '12' }), /--account-id/);
+    assert.throws(() => resolveOptions({ region: 'Mars' }), /--region/);
+    assert.throws(() => resolveOptions({ publicUrl: 'ftp://x' }), /--public-url/);
+    assert.throws(() => resolveOptions({ publicUrl: 'http://x:1/path' }), /no path/);
+    assert.throws(() => resolveOptions({ logLevel: 'loud' }), /--log-level/);
+  });
+
+  test('the public URL is normalised to an origin without a trailing slash', () => {
+    assert.equal(resolveOptions({ publicUrl: 'https://kvs.example.com/' }).publicUrl, 'https://kvs.example.com');
+  });
+});
+
+describe('hosts and URLs', () => {
+  test('loopback detection', () => {
+    for (const host of ['127.0.0.1', '127.1.2.3', 'localhost', '::1']) assert.ok(isLoopbackHost(host), host);
+    for (const host of ['0.0.0.0', '::', '10.0.0.1', 'example.com']) assert.ok(!isLoopbackHost(host), host);
+  });
+
+  test('listen URLs bracket IPv6 and show wildcard binds as loopback', () => {
+    assert.equal(listenUrl('127.0.0.1', 4570), 'http://127.0.0.1:4570');
+    assert.equal(listenUrl('::1', 80), 'http://[::1]:80');
+    assert.equal(listenUrl('0.0.0.0', 1), 'http://127.0.0.1:1');
+  });
+});
