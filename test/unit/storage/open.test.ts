@@ -96,7 +96,10 @@ describe('storage URLs', () => {
   });
 
   test('a URL without a scheme or without a path is refused', async () => {
-    await assert.rejects(openIndexStore('/var/lib/openkvs/index.sqlite'), /must start with a scheme \(supported: sqlite:\/\/\)/);
+    await assert.rejects(
+      openIndexStore('/var/lib/openkvs/index.sqlite'),
+      /must start with a scheme \(supported: sqlite:\/\/\)/,
+    );
     await assert.rejects(openIndexStore('sqlite:data.db'), /must start with a scheme/);
     await assert.rejects(openIndexStore('sqlite://'), /sqlite:\/\/ URL has no path/);
     await assert.rejects(openBlobStore('file://'), /file:\/\/ URL has no path/);

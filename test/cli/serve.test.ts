@@ -1,0 +1,64 @@
+import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { REPO_ROOT, spawnServer } from '../helpers/process.js';
+
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+
+describe('openkvs serve (the CLI)', () => {
+  let dataDir: string;
+  before(async () => {
+    dataDir = await mkdtemp(path.join(tmpdir(), 'openkvs-cli-'));
+  });
+  after(() => rm(dataDir, { recursive: true, force: true }));
+
+  test('--help documents every flag with its OPENKVS_* variable', () => {
+    const help = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' });
+    assert.equal(help.status, 0);
+    const text = help.stdout.replace(/\s+/g, ' ');
+    const flags = ['host', 'port', 'data-dir', 'public-url', 'region', 'account-id', 'credentials', 'index', 'storage', 'insecure', 'log-level'];
+    for (const flag of flags) {
+      assert.match(text, new RegExp(`--${flag}\\b`), flag);
+      assert.match(text, new RegExp(`env: OPENKVS_${flag.toUpperCase().replace('-', '_')}\\b`), flag);
+    }
+  });
+
+  test('flags from the environment; logs are JSON lines; SIGTERM shuts down cleanly', async () => {
+    const server = await spawnServer(process.execPath, [CLI, 'serve'], {
+      OPENKVS_PORT: '0',
+      OPENKVS_DATA_DIR: dataDir,
+      OPENKVS_REGION: 'eu-central-1',
+      OPENKVS_ACCOUNT_ID: '111122223333',
+      OPENKVS_PUBLIC_URL: 'http://kvs.internal:8080',
+    });
+    const kv = new KinesisVideoClient({ endpoint: server.url, region: 'eu-central-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    try {
+      const { StreamARN } = await kv.send(new CreateStreamCommand({ StreamName: 'cli' }));
+      assert.match(StreamARN!, /^arn:aws:kinesisvideo:eu-central-1:111122223333:stream\/cli\/\d+$/);
+      const res = await fetch(`${server.url}/getDataEndpoint`, { method: 'POST', body: JSON.stringify({ StreamName: 'cli', APIName: 'GET_CLIP' }) });
+      assert.deepEqual(await res.json(), { DataEndpoint: 'http://kvs.internal:8080' });
+    } finally {
+      kv.destroy();
+      assert.equal(await server.stop(), 0);
+    }
+    const entries = server.lines.map((line) => JSON.parse(line) as { msg: string });
+    assert.ok(entries.some((e) => e.msg === 'request'), 'requests are logged');
+    assert.equal(entries.at(-1)?.msg, 'openkvs stopped');
+  });
+
+  test('a non-loopback bind without credentials refuses to start (exit 2)', () => {
+    const run = spawnSync(process.execPath, [CLI, 'serve', '--host', '0.0.0.0', '--port', '0', '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /refusing to listen on 0\.0\.0\.0 without credentials/);
+  });
+
+  test('a broken credentials file is reported, not a stack trace', () => {
+    const run = spawnSync(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--credentials', path.join(dataDir, 'missing')], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /--credentials: /);
+  });
+});
