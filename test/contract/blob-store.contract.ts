@@ -1,17 +1,9 @@
-import { describe, test, beforeEach, afterEach } from 'node:test';
+import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { contractHarness, type Harness as ContractHarness, type StoreFixture } from './harness.js';
 import { BlobNotFoundError, InvalidBlobKeyError, type BlobStore } from '../../src/storage/blob-store.js';
 
-/**
- * What a contract run gets from an adapter: a store over fresh, empty storage; `reopen` closes
- * it and opens a new store over the same storage (a restart); `cleanup` closes whatever is open
- * and removes the storage.
- */
-export interface BlobStoreFixture {
-  store: BlobStore;
-  reopen: () => Promise<BlobStore>;
-  cleanup: () => Promise<void>;
-}
+export type BlobStoreFixture = StoreFixture<BlobStore>;
 
 /** Deterministic, non-repeating-looking bytes, so an off-by-one shows up as a mismatch. */
 export function patternBytes(length: number, seed = 7): Buffer {
@@ -47,31 +39,11 @@ const INVALID_KEYS = [
   '../x', '/abs', 'a//b', 'a/./b', 'a/../b', '', '.', 'a/', 'has space', 'back\\slash', 'x'.repeat(1025),
 ];
 
-/** The store under test for the current test; `restart` swaps it for a reopened one. */
-interface Harness {
-  readonly store: BlobStore;
-  restart(): Promise<void>;
-}
+type Harness = ContractHarness<BlobStore>;
 
 export function blobStoreContract(name: string, open: () => Promise<BlobStoreFixture>): void {
   describe(`BlobStore contract: ${name}`, () => {
-    let fixture: BlobStoreFixture;
-    let store: BlobStore;
-    beforeEach(async () => {
-      fixture = await open();
-      store = fixture.store;
-    });
-    afterEach(async () => {
-      await fixture.cleanup();
-    });
-    const h: Harness = {
-      get store() {
-        return store;
-      },
-      restart: async () => {
-        store = await fixture.reopen();
-      },
-    };
+    const h = contractHarness(open);
 
     putAndGetTests(h);
     rangeTests(h);

@@ -1,5 +1,6 @@
-import { describe, test, beforeEach, afterEach } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { contractHarness, type Harness as ContractHarness, type StoreFixture } from './harness.js';
 import type {
   ImageGenerationConfiguration,
   NewStream,
@@ -8,16 +9,7 @@ import type {
 } from '../../src/domain/stream.js';
 import type { IndexStore } from '../../src/storage/index-store.js';
 
-/**
- * What a contract run gets from an adapter: a store over fresh, empty storage; `reopen` closes
- * it and opens a new store over the same storage (a restart); `cleanup` closes whatever is open
- * and removes the storage.
- */
-export interface IndexStoreFixture {
-  store: IndexStore;
-  reopen: () => Promise<IndexStore>;
-  cleanup: () => Promise<void>;
-}
+export type IndexStoreFixture = StoreFixture<IndexStore>;
 
 const MAX_TAGS = 50;
 
@@ -78,31 +70,11 @@ async function names(store: IndexStore, query: Parameters<IndexStore['listStream
   return (await store.listStreams(query)).map((s) => s.name);
 }
 
-/** The store under test for the current test; `restart` swaps it for a reopened one. */
-interface Harness {
-  readonly store: IndexStore;
-  restart(): Promise<void>;
-}
+type Harness = ContractHarness<IndexStore>;
 
 export function indexStoreContract(name: string, open: () => Promise<IndexStoreFixture>): void {
   describe(`IndexStore contract: ${name}`, () => {
-    let fixture: IndexStoreFixture;
-    let store: IndexStore;
-    beforeEach(async () => {
-      fixture = await open();
-      store = fixture.store;
-    });
-    afterEach(async () => {
-      await fixture.cleanup();
-    });
-    const h: Harness = {
-      get store() {
-        return store;
-      },
-      restart: async () => {
-        store = await fixture.reopen();
-      },
-    };
+    const h = contractHarness(open);
 
     streamTests(h);
     listStreamsTests(h);
