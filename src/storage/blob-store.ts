@@ -1,5 +1,7 @@
+import type { BlobLocation } from '../domain/fragment.js';
+
 /**
- * The blob port: immutable byte objects by key (fragment bytes).
+ * The blob port: byte objects by key (fragment bytes).
  * Adapters: storage/fs (embedded default), later storage/s3. Every adapter passes
  * test/contract/blob-store.contract.ts.
  *
@@ -22,6 +24,18 @@ export interface BlobStore {
   size(key: string): Promise<number | undefined>;
   /** Removes the object; a missing key is not an error. */
   delete(key: string): Promise<void>;
+  /**
+   * Appends bytes to a series (one per stream) and resolves once they are on stable storage, with
+   * where they start. Callers never run two appends on one series at once. How a series maps to
+   * objects is the adapter's business (files: append-only segment files rotated by size; object
+   * stores: one object per append); the returned location is readable with get(key, range).
+   */
+  append(series: string, data: readonly Uint8Array[]): Promise<BlobLocation>;
+  /**
+   * Crash recovery, before any append: cuts every object written by append down to the extent
+   * `referenced` gives for its key, and deletes those it does not mention. Returns what it removed.
+   */
+  trimAppended(referenced: ReadonlyMap<string, number>): Promise<{ trimmedBytes: number; deletedObjects: number }>;
   /** Keys under a prefix (a '/'-terminated folder or ''), in no particular order. */
   list(prefix: string): AsyncIterable<string>;
   close(): Promise<void>;

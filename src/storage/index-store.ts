@@ -1,7 +1,8 @@
+import type { FragmentRecord, NewFragment } from '../domain/fragment.js';
 import type { NewStream, StreamPatch, StreamRecord } from '../domain/stream.js';
 
 /**
- * The index port: stream metadata and resource tags (fragments join in the ingest work).
+ * The index port: stream metadata, resource tags, fragments and their track headers.
  * Adapters: storage/sqlite (embedded default), later storage/postgres. Every adapter passes
  * test/contract/index-store.contract.ts. Methods are async so that networked adapters fit;
  * each call is atomic on its own.
@@ -18,7 +19,7 @@ export interface IndexStore {
    * or undefined when the stream is gone or its version moved on (compare-and-swap).
    */
   updateStream(streamId: number, expectedVersion: string, patch: StreamPatch): Promise<StreamRecord | undefined>;
-  /** Removes the stream and its tags, if it still has `expectedVersion`; returns whether it did. */
+  /** Removes the stream, its tags and its fragment rows, if it still has `expectedVersion`; returns whether it did. */
   deleteStream(streamId: number, expectedVersion: string): Promise<boolean>;
 
   /** Tags of any resource, keyed by its ARN. */
@@ -30,6 +31,26 @@ export interface IndexStore {
   putTags(resourceArn: string, tags: Readonly<Record<string, string>>, maxTags: number): Promise<boolean>;
   /** Removes the given keys; unknown keys are ignored. */
   removeTags(resourceArn: string, keys: readonly string[]): Promise<void>;
+
+  /**
+   * Durably reserves `count` consecutive fragment sequence numbers and returns the first. A number
+   * is never handed out twice, not after a restart and not after a crash.
+   */
+  reserveFragmentSequence(count: number): Promise<bigint>;
+  /** Stores a track header (the Info and Tracks elements as received) once per content hash; returns its id. */
+  putTrackHeader(hash: string, bytes: Uint8Array): Promise<number>;
+  getTrackHeader(headerId: number): Promise<Uint8Array | undefined>;
+  /**
+   * Indexes fragments whose bytes are already durable, in one transaction, durable when it
+   * resolves. Returns, per input fragment, whether it was indexed: false when its stream no
+   * longer exists (those rows are dropped).
+   */
+  commitFragments(fragments: readonly NewFragment[]): Promise<boolean[]>;
+  /** A stream's fragments in fragment-number order, strictly after `afterNumber`. */
+  listFragments(streamId: number, query: { afterNumber?: string; limit: number }): Promise<FragmentRecord[]>;
+  getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined>;
+  /** Crash recovery: for every blob key fragments point into, the end of the last referenced byte. */
+  referencedBlobExtents(): Promise<Map<string, number>>;
 
   close(): Promise<void>;
 }
