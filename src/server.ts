@@ -6,7 +6,9 @@ import { ConfigError, listenUrl, type ServerOptions } from './config.js';
 import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.js';
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
 import { createRequestHandler } from './http/handler.js';
+import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
 import { openBlobStore, openIndexStore } from './storage/open.js';
+import { recoverUnreferencedBytes } from './storage/recover.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 
@@ -26,6 +28,7 @@ export interface OpenKvsServer {
 export interface ServerDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;
+  readonly putMediaIdle?: IdleTimings;
 }
 
 /** Opens storage, binds the port and starts serving every KVS API on it. */
@@ -38,6 +41,13 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     await index.close();
     throw err;
   });
+  try {
+    const recovered = await recoverUnreferencedBytes(index, blobs);
+    if (recovered.trimmedBytes > 0 || recovered.deletedObjects > 0) log.info(recovered, 'removed fragment bytes that no index entry references');
+  } catch (err) {
+    await Promise.all([index.close(), blobs.close()]);
+    throw err;
+  }
   // PutMedia and GetMedia hold a request open for up to ~45 minutes: no whole-request timeout.
   const http = createHttpServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 });
   const port = await listen(http, options.host, options.port).catch(async (err: unknown) => {
@@ -53,8 +63,12 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     publicUrl: options.publicUrl ?? url,
     clock,
     log,
+    ingest: new IngestService(index, blobs, log, deps.putMediaIdle),
   };
-  http.on('request', createRequestHandler(app, buildRoutes(), authenticate));
+  const handler = createRequestHandler(app, buildRoutes(), authenticate);
+  http.on('request', handler);
+  // Requests with `Expect: 100-continue` too: each route decides when to let the body come.
+  http.on('checkContinue', handler);
   log.info({ url, publicUrl: app.publicUrl, index: options.indexUrl, storage: options.storageUrl }, 'openkvs listening');
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= shutdown(http, app));
@@ -89,6 +103,7 @@ async function shutdown(http: Server, app: AppContext): Promise<void> {
   const force = setTimeout(() => http.closeAllConnections(), 2_000);
   await closed;
   clearTimeout(force);
+  await app.ingest.drain();
   await Promise.all([app.index.close(), app.blobs.close()]);
   app.log.info('openkvs stopped');
 }

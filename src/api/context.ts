@@ -1,3 +1,4 @@
+import type { IngestService } from '../ingest/ingest-service.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { IndexStore } from '../storage/index-store.js';
 import type { Clock } from '../util/clock.js';
@@ -13,6 +14,8 @@ export interface AppContext {
   readonly publicUrl: string;
   readonly clock: Clock;
   readonly log: Logger;
+  /** PutMedia's shared parts: fragment numbers, group commit, track headers. */
+  readonly ingest: IngestService;
 }
 
 export interface RequestContext extends AppContext {

@@ -1,3 +1,4 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { OperationShape } from './shapes/shape.js';
 import type { RequestContext } from './context.js';
 
@@ -9,4 +10,15 @@ export interface JsonOperation<Input = never> {
   readonly name: string;
   readonly shape: OperationShape;
   handle(input: Input, ctx: RequestContext): Promise<object>;
+}
+
+/**
+ * An operation that streams: it gets the raw request and response (PutMedia reads Matroska and
+ * writes acks at the same time). The HTTP layer authenticates before calling it; until `handle`
+ * has sent the response headers, a thrown ApiError still becomes an ordinary AWS error response.
+ */
+export interface StreamOperation {
+  readonly name: string;
+  readonly path: string;
+  handle(req: IncomingMessage, res: ServerResponse, ctx: RequestContext): Promise<void>;
 }

@@ -17,7 +17,8 @@ import { updateImageGenerationConfiguration } from './control/update-image-gener
 import { updateNotificationConfiguration } from './control/update-notification-configuration.js';
 import { updateStreamStorageConfiguration } from './control/update-stream-storage-configuration.js';
 import { updateStream } from './control/update-stream.js';
-import type { JsonOperation } from './operation.js';
+import { putMedia } from './media/put-media.js';
+import type { JsonOperation, StreamOperation } from './operation.js';
 import { operations as archivedMedia } from './shapes/kinesis-video-archived-media.js';
 import { operations as media } from './shapes/kinesis-video-media.js';
 import { operations as control } from './shapes/kinesisvideo.js';
@@ -48,7 +49,12 @@ const implemented: readonly AnyOperation[] = [
   updateNotificationConfiguration,
 ];
 
-export type Route = { kind: 'json'; operation: AnyOperation } | { kind: 'unsupported'; name: string };
+const streaming: readonly StreamOperation[] = [putMedia];
+
+export type Route =
+  | { kind: 'json'; operation: AnyOperation }
+  | { kind: 'stream'; operation: StreamOperation }
+  | { kind: 'unsupported'; name: string };
 
 /**
  * POST path → route, for every operation of the three KVS services. The paths never collide
@@ -60,7 +66,7 @@ export function buildRoutes(): Map<string, Route> {
   for (const [name, shape] of Object.entries({ ...control, ...media, ...archivedMedia })) {
     routes.set(shape.path, { kind: 'unsupported', name });
   }
-  routes.set('/putMedia', { kind: 'unsupported', name: 'PutMedia' });
   for (const operation of implemented) routes.set(operation.shape.path, { kind: 'json', operation });
+  for (const operation of streaming) routes.set(operation.path, { kind: 'stream', operation });
   return routes;
 }

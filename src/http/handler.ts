@@ -36,6 +36,14 @@ export function createRequestHandler(app: AppContext, routes: Map<string, Route>
   };
 }
 
+/**
+ * `Expect: 100-continue` requests reach us through 'checkContinue' so that a streaming operation
+ * can refuse bad headers before the client sends its body; everything else continues at once.
+ */
+export function continueIfExpected(req: IncomingMessage, res: ServerResponse): void {
+  if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
+}
+
 async function handle(
   req: IncomingMessage,
   res: ServerResponse,
@@ -46,6 +54,11 @@ async function handle(
   const { rawPath } = splitTarget(req.url ?? '/');
   const route = req.method === 'POST' ? routes.get(rawPath) : undefined;
   if (!route) throw new UnknownOperationException(`No operation at ${req.method} ${rawPath}.`);
+  if (route.kind === 'stream') {
+    authenticate(req, 'streaming');
+    return route.operation.handle(req, res, ctx);
+  }
+  continueIfExpected(req, res);
   const body = await readBody(req);
   authenticate(req, body.sha256);
   if (route.kind === 'unsupported') {

@@ -1,0 +1,51 @@
+import { createHash } from 'node:crypto';
+import type { BlobStore } from '../storage/blob-store.js';
+import type { IndexStore } from '../storage/index-store.js';
+import type { Logger } from '../util/logger.js';
+import { FragmentNumberAllocator } from './fragment-numbers.js';
+import { GroupCommitter } from './group-commit.js';
+import { IDLE_ACK_INTERVAL_MS, IDLE_TIMEOUT_MS } from './limits.js';
+
+/** How a PutMedia session treats a producer that stops sending (tests shorten these). */
+export interface IdleTimings {
+  readonly ackIntervalMs: number;
+  readonly timeoutMs: number;
+}
+
+/**
+ * What every PutMedia session shares: fragment numbers, the group committer, and the track
+ * headers already stored (a camera reconnecting every 40 minutes sends the same header again).
+ */
+export class IngestService {
+  readonly numbers: FragmentNumberAllocator;
+  readonly committer: GroupCommitter;
+  private readonly headerIds = new Map<string, Promise<number>>();
+
+  constructor(
+    private readonly index: IndexStore,
+    blobs: BlobStore,
+    log: Logger,
+    readonly idle: IdleTimings = { ackIntervalMs: IDLE_ACK_INTERVAL_MS, timeoutMs: IDLE_TIMEOUT_MS },
+  ) {
+    this.numbers = new FragmentNumberAllocator(index);
+    this.committer = new GroupCommitter(index, blobs, log);
+  }
+
+  /** Stores the Info + Tracks bytes once per distinct content; returns the header id. */
+  trackHeaderId(info: Uint8Array, tracks: Uint8Array): Promise<number> {
+    const bytes = Buffer.concat([info, tracks]);
+    const hash = createHash('sha256').update(bytes).digest('hex');
+    let id = this.headerIds.get(hash);
+    if (!id) {
+      id = this.index.putTrackHeader(hash, bytes);
+      id.catch(() => this.headerIds.delete(hash));
+      this.headerIds.set(hash, id);
+    }
+    return id;
+  }
+
+  /** Waits for every fragment handed to the committer so far. */
+  drain(): Promise<void> {
+    return this.committer.idle();
+  }
+}

@@ -1,0 +1,21 @@
+/** PutMedia limits (kvs-api.md §3.2, §3.3, §6.2). */
+export const MAX_TRACKS = 3;
+/** "50 MB" per fragment; read as MiB, the more lenient reading. */
+export const MAX_FRAGMENT_BYTES = 50 * 1024 * 1024;
+/** The current quota (older docs said 10 s). */
+export const MAX_FRAGMENT_DURATION_MS = 20_000;
+export const MAX_METADATA_ITEMS = 10;
+export const MAX_METADATA_NAME_BYTES = 128;
+export const MAX_METADATA_VALUE_BYTES = 256;
+/** An IDLE ack this often while no data arrives... */
+export const IDLE_ACK_INTERVAL_MS = 3_000;
+/** ...and the session closes after this long without data. */
+export const IDLE_TIMEOUT_MS = 30_000;
+
+export const END_OF_FRAGMENT_TAG = 'AWS_KINESISVIDEO_END_OF_FRAGMENT';
+/** The AWS_-prefixed metadata names a producer may send (kvs-api.md §3.3). */
+export const PRODUCER_AWS_TAGS: ReadonlySet<string> = new Set([
+  END_OF_FRAGMENT_TAG,
+  'AWS_KINESISVIDEO_IMAGE_GENERATION',
+  'AWS_KINESISVIDEO_IMAGE_PREFIX',
+]);

@@ -1,0 +1,226 @@
+import { errorAck, fragmentAck, IngestError, type Ack } from '../domain/acks.js';
+import { encodeFrameIndex } from '../domain/frame-index.js';
+import type { StreamRecord } from '../domain/stream.js';
+import { MkvFormatError, type MkvEvent, type TrackInfo } from '../formats/matroska/events.js';
+import { MkvParser } from '../formats/matroska/parser.js';
+import type { Clock } from '../util/clock.js';
+import type { Logger } from '../util/logger.js';
+import { ChunkWindow } from './chunk-window.js';
+import { FragmentAssembly, type SessionHeader } from './fragment-assembly.js';
+import type { IngestService } from './ingest-service.js';
+import { END_OF_FRAGMENT_TAG, MAX_METADATA_ITEMS, MAX_TRACKS } from './limits.js';
+
+export type TimecodeType = 'ABSOLUTE' | 'RELATIVE';
+
+export interface SessionOptions {
+  readonly stream: StreamRecord;
+  readonly timecodeType: TimecodeType;
+  /** x-amzn-producer-start-timestamp, for RELATIVE timecodes. */
+  readonly producerStartMs: number;
+  readonly service: IngestService;
+  readonly clock: Clock;
+  readonly log: Logger;
+  /** Writes one ack to the response. */
+  readonly send: (ack: Ack) => void;
+}
+
+/** Longest possible element header (4-byte ID + 8-byte size): what must be kept between elements. */
+const MAX_ELEMENT_HEADER_BYTES = 12;
+const DEFAULT_TIMECODE_SCALE_NS = 1_000_000;
+
+/**
+ * One PutMedia request: Matroska in, acks out. Each Cluster becomes a fragment — BUFFERING when
+ * it starts, RECEIVED when it (and the metadata Tags after it) is complete, PERSISTED once the
+ * group committer has made it durable. The first broken rule ends the session with an ERROR ack;
+ * fragments completed before it still commit and get their PERSISTED.
+ */
+export class PutMediaSession {
+  private readonly parser = new MkvParser();
+  private readonly window = new ChunkWindow();
+  private readonly commits = new Set<Promise<void>>();
+  private info: { timecodeScaleNs: number; bytes: Uint8Array } | undefined;
+  private header: SessionHeader | undefined;
+  /** The Cluster arriving now. */
+  private open: FragmentAssembly | undefined;
+  /** A complete Cluster that may still receive the metadata Tags that follow it. */
+  private closing: FragmentAssembly | undefined;
+  /** Metadata that arrived when no fragment could take it: it goes to the next one. */
+  private orphanTags: { name: string; value: string }[] = [];
+  private previousLastTimecode: number | undefined;
+  private failure: IngestError | undefined;
+
+  constructor(private readonly options: SessionOptions) {}
+
+  /** False once the session has ended with an ERROR ack. */
+  get alive(): boolean {
+    return this.failure === undefined;
+  }
+
+  /** Feeds the next body chunk. */
+  async push(chunk: Uint8Array): Promise<void> {
+    if (!this.alive) return;
+    this.window.append(chunk);
+    await this.guard(async () => {
+      for (const event of this.parser.push(chunk)) await this.onEvent(event);
+      if (this.parser.atTopLevelBoundary && this.closing) this.finish(this.closing);
+      this.open?.checkSize(this.window.end);
+      this.window.discardBefore(this.open ? this.open.startOffset : this.window.end - MAX_ELEMENT_HEADER_BYTES);
+    });
+  }
+
+  /** The body ended: completes the last fragment. */
+  async end(): Promise<void> {
+    if (!this.alive) return;
+    await this.guard(async () => {
+      for (const event of this.parser.end()) await this.onEvent(event);
+      if (this.closing) this.finish(this.closing);
+    });
+  }
+
+  /** Ends the session with an ERROR ack (e.g. the stream was deleted, or the body broke off). */
+  fail(error: IngestError): void {
+    if (!this.alive) return;
+    this.failure = error;
+    this.options.log.info({ stream: this.options.stream.name, errorCode: error.errorCode, reason: error.message }, 'PutMedia error ack');
+    this.options.send(errorAck(error, (this.open ?? this.closing)?.identity));
+  }
+
+  /** Resolves once every fragment handed to the committer has been acked or failed. */
+  async settled(): Promise<void> {
+    while (this.commits.size > 0) await Promise.all(this.commits);
+  }
+
+  private async guard(work: () => Promise<void>): Promise<void> {
+    try {
+      await work();
+    } catch (err) {
+      if (err instanceof IngestError) this.fail(err);
+      else if (err instanceof MkvFormatError) this.fail(new IngestError('INVALID_MKV_DATA', err.message));
+      else throw err;
+    }
+  }
+
+  private async onEvent(event: MkvEvent): Promise<void> {
+    switch (event.kind) {
+      case 'info':
+        this.info = { timecodeScaleNs: event.timecodeScaleNs, bytes: event.bytes };
+        return;
+      case 'tracks':
+        return this.onTracks(event.tracks, event.bytes);
+      case 'cluster-start':
+        return this.onClusterStart(event.offset);
+      case 'cluster-timecode':
+        return this.onClusterTimecode(event.timecode);
+      case 'frame':
+        return this.onFrame(event);
+      case 'cluster-end':
+        return this.onClusterEnd(event.offset);
+      case 'tags':
+        return this.onTags(event.tags);
+      default:
+        return;
+    }
+  }
+
+  private async onTracks(tracks: readonly TrackInfo[], bytes: Uint8Array): Promise<void> {
+    if (tracks.length > MAX_TRACKS) throw new IngestError('MORE_THAN_ALLOWED_TRACKS_FOUND', `${tracks.length} tracks`);
+    if (tracks.length === 0) throw new IngestError('INVALID_MKV_DATA', 'Tracks declares no track');
+    const info = this.info ?? { timecodeScaleNs: DEFAULT_TIMECODE_SCALE_NS, bytes: new Uint8Array(0) };
+    const headerId = await this.options.service.trackHeaderId(info.bytes, bytes);
+    this.header = { headerId, timecodeScaleNs: info.timecodeScaleNs, tracks: new Map(tracks.map((t) => [t.number, t])) };
+  }
+
+  private async onClusterStart(offset: number): Promise<void> {
+    if (this.closing) this.finish(this.closing);
+    if (!this.header) throw new IngestError('INVALID_MKV_DATA', 'a Cluster before Tracks');
+    const serverTimestampMs = this.options.clock.nowMs();
+    const fragmentNumber = await this.options.service.numbers.allocate();
+    this.open = new FragmentAssembly(fragmentNumber, offset, serverTimestampMs, this.header);
+  }
+
+  private onClusterTimecode(timecode: number): void {
+    const fragment = this.expectOpen();
+    fragment.clusterTimecode = timecode;
+    this.options.send(fragmentAck('BUFFERING', fragment.identity));
+  }
+
+  private onFrame(event: Extract<MkvEvent, { kind: 'frame' }>): void {
+    const fragment = this.expectOpen();
+    fragment.addFrame(event);
+    if (fragment.frames.length === 1) this.checkTimecodeOrder(fragment);
+  }
+
+  /** A fragment's first frame may not come before the previous fragment's last one. */
+  private checkTimecodeOrder(fragment: FragmentAssembly): void {
+    const first = fragment.firstFrameTimecode!;
+    if (this.previousLastTimecode !== undefined && first < this.previousLastTimecode) {
+      throw new IngestError(
+        'FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS',
+        `first frame at ${first} is before the previous fragment's last frame at ${this.previousLastTimecode}`,
+      );
+    }
+  }
+
+  private onClusterEnd(offset: number): void {
+    const fragment = this.expectOpen();
+    fragment.endOffset = offset;
+    fragment.checkComplete();
+    this.open = undefined;
+    this.closing = fragment;
+    if (this.orphanTags.length > 0) fragment.addTags(this.orphanTags.splice(0));
+  }
+
+  private onTags(tags: readonly { name: string; value: string }[]): void {
+    const fragment = this.closing;
+    if (!fragment) {
+      this.orphanTags.push(...tags.filter((t) => t.name !== END_OF_FRAGMENT_TAG));
+      if (this.orphanTags.length > MAX_METADATA_ITEMS) {
+        throw new IngestError('FRAGMENT_METADATA_LIMIT_REACHED', `more than ${MAX_METADATA_ITEMS} metadata items`);
+      }
+      return;
+    }
+    if (fragment.addTags(tags)) this.finish(fragment);
+  }
+
+  private expectOpen(): FragmentAssembly {
+    if (!this.open) throw new IngestError('INVALID_MKV_DATA', 'cluster content outside a Cluster');
+    return this.open;
+  }
+
+  /** The fragment is complete: RECEIVED now, PERSISTED once the committer has made it durable. */
+  private finish(fragment: FragmentAssembly): void {
+    this.closing = undefined;
+    this.previousLastTimecode = fragment.lastFrameTimecode;
+    this.options.send(fragmentAck('RECEIVED', fragment.identity));
+    const bytes = this.window.slice(fragment.startOffset, fragment.endOffset!);
+    const commit = this.options.service.committer
+      .commit({ row: this.rowOf(fragment), bytes })
+      .then(
+        (outcome) => {
+          if (outcome === 'stream-gone') this.fail(new IngestError('STREAM_NOT_ACTIVE', 'the stream was deleted'));
+          else if (this.options.stream.dataRetentionInHours > 0) this.options.send(fragmentAck('PERSISTED', fragment.identity));
+        },
+        () => this.fail(new IngestError('ARCHIVAL_ERROR', 'storing the fragment failed')),
+      )
+      .finally(() => this.commits.delete(commit));
+    this.commits.add(commit);
+  }
+
+  private rowOf(fragment: FragmentAssembly) {
+    const clusterTimecode = fragment.clusterTimecode ?? 0;
+    const timecodeMs = (clusterTimecode * fragment.header.timecodeScaleNs) / 1e6;
+    const producerTimestampMs = Math.round(this.options.timecodeType === 'ABSOLUTE' ? timecodeMs : this.options.producerStartMs + timecodeMs);
+    return {
+      streamId: this.options.stream.streamId,
+      fragmentNumber: fragment.fragmentNumber,
+      clusterTimecode,
+      producerTimestampMs,
+      serverTimestampMs: fragment.serverTimestampMs,
+      durationMs: fragment.durationMs(),
+      size: fragment.endOffset! - fragment.startOffset,
+      headerId: fragment.header.headerId,
+      frameIndex: encodeFrameIndex(fragment.frames),
+      tags: fragment.tags,
+    };
+  }
+}
