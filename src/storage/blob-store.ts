@@ -6,7 +6,9 @@ import type { BlobLocation } from '../domain/fragment.js';
  * test/contract/blob-store.contract.ts.
  *
  * Keys are relative, '/'-separated paths of [A-Za-z0-9._-] segments (no '.' or '..' segments);
- * adapters reject anything else with InvalidBlobKeyError.
+ * adapters reject anything else with InvalidBlobKeyError. Keys whose last segment is digits
+ * followed by '.seg' (`streams/12/0000000001.seg`) belong to append: put rejects them with
+ * InvalidBlobKeyError, and trimAppended manages them.
  */
 export interface ByteRange {
   /** First byte, inclusive. */
@@ -29,11 +31,16 @@ export interface BlobStore {
    * where they start. Callers never run two appends on one series at once. How a series maps to
    * objects is the adapter's business (files: append-only segment files rotated by size; object
    * stores: one object per append); the returned location is readable with get(key, range).
+   * An append into the object the series' previous append went to starts where that one ended;
+   * an append into a new object starts at 0. Once the object a series appends to is deleted, the
+   * series goes on in a new object (deleting it while an append to it runs loses that append).
    */
   append(series: string, data: readonly Uint8Array[]): Promise<BlobLocation>;
   /**
-   * Crash recovery, before any append: cuts every object written by append down to the extent
-   * `referenced` gives for its key, and deletes those it does not mention. Returns what it removed.
+   * Crash recovery, once, before any append: cuts every object written by append down to the
+   * extent `referenced` gives for its key, and deletes those it does not mention; objects no longer
+   * than their extent, and keys that do not exist, are left alone. Returns what it removed: bytes
+   * cut off the objects it kept, and how many objects it deleted.
    */
   trimAppended(referenced: ReadonlyMap<string, number>): Promise<{ trimmedBytes: number; deletedObjects: number }>;
   /** Keys under a prefix (a '/'-terminated folder or ''), in no particular order. */

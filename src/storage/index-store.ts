@@ -33,20 +33,26 @@ export interface IndexStore {
   removeTags(resourceArn: string, keys: readonly string[]): Promise<void>;
 
   /**
-   * Durably reserves `count` consecutive fragment sequence numbers and returns the first. A number
-   * is never handed out twice, not after a restart and not after a crash.
+   * Durably reserves `count` (a positive integer, else RangeError) consecutive fragment sequence
+   * numbers and returns the first; the first reservation of a new store starts at 1. A number is
+   * never handed out twice, not after a restart and not after a crash; later reservations get
+   * larger numbers.
    */
   reserveFragmentSequence(count: number): Promise<bigint>;
-  /** Stores a track header (the Info and Tracks elements as received) once per content hash; returns its id. */
+  /**
+   * Stores a track header (the Info and Tracks elements as received) once per content hash and
+   * returns its id; the same hash again returns the same id and keeps the first bytes.
+   */
   putTrackHeader(hash: string, bytes: Uint8Array): Promise<number>;
   getTrackHeader(headerId: number): Promise<Uint8Array | undefined>;
   /**
    * Indexes fragments whose bytes are already durable, in one transaction, durable when it
    * resolves. Returns, per input fragment, whether it was indexed: false when its stream no
-   * longer exists (those rows are dropped).
+   * longer exists (those rows are dropped). A fragment number its stream already has, or a
+   * headerId putTrackHeader never returned, rejects the whole batch and indexes none of it.
    */
   commitFragments(fragments: readonly NewFragment[]): Promise<boolean[]>;
-  /** A stream's fragments in fragment-number order, strictly after `afterNumber`. */
+  /** A stream's fragments in fragment-number order, strictly after `afterNumber`, at most `limit` (RangeError if negative). */
   listFragments(streamId: number, query: { afterNumber?: string; limit: number }): Promise<FragmentRecord[]>;
   getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined>;
   /** Crash recovery: for every blob key fragments point into, the end of the last referenced byte. */

@@ -1,6 +1,7 @@
 import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { contractHarness, type Harness as ContractHarness, type StoreFixture } from './harness.js';
+import type { BlobLocation } from '../../src/domain/fragment.js';
 import { BlobNotFoundError, InvalidBlobKeyError, type BlobStore } from '../../src/storage/blob-store.js';
 
 export type BlobStoreFixture = StoreFixture<BlobStore>;
@@ -51,6 +52,8 @@ export function blobStoreContract(name: string, open: () => Promise<BlobStoreFix
     listTests(h);
     invalidKeyTests(h);
     restartTest(h);
+    appendTests(h);
+    trimAppendedTests(h);
   });
 }
 
@@ -221,5 +224,201 @@ function restartTest(h: Harness): void {
     assert.deepEqual(await getBytes(h.store, 'p/a'), patternBytes(70_000, 1));
     assert.deepEqual(await getBytes(h.store, 'p/b'), Buffer.concat([patternBytes(5, 2), patternBytes(6, 3)]));
     assert.equal(await h.store.size('p/a'), 70_000);
+  });
+}
+
+/** One append as a test made it: where the store put it and what it was. */
+export interface Appended {
+  readonly location: BlobLocation;
+  readonly bytes: Buffer;
+}
+
+export async function appendChunks(store: BlobStore, series: string, ...chunks: Uint8Array[]): Promise<Appended> {
+  const location = await store.append(series, chunks);
+  return { location, bytes: Buffer.concat(chunks) };
+}
+
+function endOf(appended: Appended): number {
+  return appended.location.offset + appended.bytes.length;
+}
+
+/** What an index would report for these (committed) appends: the furthest end per key. */
+export function extentsOf(appends: readonly Appended[]): Map<string, number> {
+  const extents = new Map<string, number>();
+  for (const a of appends) extents.set(a.location.key, Math.max(extents.get(a.location.key) ?? 0, endOf(a)));
+  return extents;
+}
+
+async function assertReadable(store: BlobStore, appended: Appended): Promise<void> {
+  const { key, offset } = appended.location;
+  const range = { start: offset, end: offset + appended.bytes.length };
+  assert.deepEqual(await getBytes(store, key, range), appended.bytes, `${key}@${offset}`);
+}
+
+/**
+ * The layout every adapter keeps: an append into the object the previous append of the series
+ * went to starts where that one ended; an append into another object starts at 0.
+ */
+function assertLaidOutInOrder(appends: readonly Appended[]): void {
+  appends.forEach((a, i) => {
+    const previous = appends[i - 1];
+    const expected = previous !== undefined && previous.location.key === a.location.key ? endOf(previous) : 0;
+    assert.equal(a.location.offset, expected, `append #${i} into ${a.location.key}`);
+  });
+}
+
+function appendTests(h: Harness): void {
+  describe('append', () => {
+    test('bytes are readable at the location returned, chunks concatenated', async () => {
+      const first = await appendChunks(h.store, 'streams/1', patternBytes(100, 1), new Uint8Array(0), patternBytes(5000, 2));
+      const second = await appendChunks(h.store, 'streams/1', patternBytes(1, 3));
+      await assertReadable(h.store, first);
+      await assertReadable(h.store, second);
+      assertLaidOutInOrder([first, second]);
+    });
+
+    test('a view into a larger buffer appends only its own bytes', async () => {
+      const backing = patternBytes(1000, 4);
+      const view = new Uint8Array(backing.buffer, backing.byteOffset + 500, 7);
+      const appended = await appendChunks(h.store, 's', backing.subarray(10, 20), view);
+      assert.deepEqual(appended.bytes, Buffer.concat([backing.subarray(10, 20), backing.subarray(500, 507)]));
+      await assertReadable(h.store, appended);
+    });
+
+    test('a long series is laid out back to back within each object', async () => {
+      const appends: Appended[] = [];
+      for (let i = 0; i < 40; i++) {
+        appends.push(await appendChunks(h.store, 'streams/7', patternBytes(500 + i * 97, i), patternBytes(i, 100 + i)));
+      }
+      assertLaidOutInOrder(appends);
+      for (const a of appends) await assertReadable(h.store, a);
+      for (const [key, end] of extentsOf(appends)) assert.equal(await h.store.size(key), end, key);
+    });
+
+    test('series are independent, and appends to different series may run at once', async () => {
+      const series = Array.from({ length: 12 }, (_, i) => `streams/${i}`);
+      const perSeries = await Promise.all(
+        series.map(async (name, s) => {
+          const appends: Appended[] = [];
+          for (let i = 0; i < 5; i++) appends.push(await appendChunks(h.store, name, patternBytes(3000 + s, s * 10 + i)));
+          return appends;
+        }),
+      );
+      const keysBySeries = perSeries.map((appends) => new Set(appends.map((a) => a.location.key)));
+      const allKeys = keysBySeries.flatMap((keys) => [...keys]);
+      assert.equal(new Set(allKeys).size, allKeys.length, 'two series share an object');
+      for (const appends of perSeries) {
+        assertLaidOutInOrder(appends);
+        for (const a of appends) await assertReadable(h.store, a);
+      }
+    });
+
+    test('appended objects are listed, and after deleting one the series goes on in a new object', async () => {
+      const first = await appendChunks(h.store, 'streams/3', patternBytes(10));
+      assert.ok((await listed(h.store, 'streams/')).includes(first.location.key));
+      await h.store.delete(first.location.key);
+      assert.equal(await h.store.size(first.location.key), undefined);
+      const next = await appendChunks(h.store, 'streams/3', patternBytes(20, 2));
+      assert.equal(next.location.offset, 0);
+      await assertReadable(h.store, next);
+    });
+
+    test('an invalid series is rejected', async () => {
+      for (const series of INVALID_KEYS) {
+        const isInvalidKey = (err: unknown) => err instanceof InvalidBlobKeyError && err.key === series;
+        await assert.rejects(h.store.append(series, [patternBytes(1)]), isInvalidKey, series);
+      }
+    });
+
+    test('put refuses keys whose last segment is a segment file name', async () => {
+      for (const key of ['streams/1/0000000001.seg', '7.seg', 'a/b/12.seg']) {
+        await assert.rejects(h.store.put(key, patternBytes(1)), InvalidBlobKeyError, key);
+      }
+      for (const key of ['a/x.seg', 'a/1.segment', 'a/1.seg.bak']) await h.store.put(key, patternBytes(1));
+    });
+
+    test('appends survive a restart, and the series continues after them', async () => {
+      const before = [
+        await appendChunks(h.store, 'streams/5', patternBytes(700, 1)),
+        await appendChunks(h.store, 'streams/5', patternBytes(800, 2)),
+      ];
+      await h.restart();
+      for (const a of before) await assertReadable(h.store, a);
+      const after = await appendChunks(h.store, 'streams/5', patternBytes(900, 3));
+      assertLaidOutInOrder([...before, after]);
+      await assertReadable(h.store, after);
+    });
+  });
+}
+
+function trimAppendedTests(h: Harness): void {
+  describe('trimAppended', () => {
+    test('cuts unreferenced tails, deletes unreferenced objects, and appends continue at the cut', async () => {
+      await h.store.put('other/object', patternBytes(30, 9));
+      await h.store.put('streams/1/notes', patternBytes(40, 8));
+      const committed = [
+        await appendChunks(h.store, 'streams/1', patternBytes(1000, 1)),
+        await appendChunks(h.store, 'streams/1', patternBytes(1500, 2)),
+        await appendChunks(h.store, 'streams/3', patternBytes(700, 3)),
+      ];
+      // Durable but never indexed: what a crash between append and commitFragments leaves.
+      const lost = [
+        await appendChunks(h.store, 'streams/1', patternBytes(900, 4)),
+        await appendChunks(h.store, 'streams/2', patternBytes(800, 5)),
+      ];
+      const referenced = extentsOf(committed);
+      const written = extentsOf([...committed, ...lost]);
+      let trimmedBytes = 0;
+      let deletedObjects = 0;
+      for (const [key, end] of written) {
+        if (referenced.has(key)) trimmedBytes += end - referenced.get(key)!;
+        else deletedObjects += 1;
+      }
+
+      await h.restart();
+      assert.deepEqual(await h.store.trimAppended(referenced), { trimmedBytes, deletedObjects });
+
+      for (const a of committed) await assertReadable(h.store, a);
+      for (const [key, end] of referenced) assert.equal(await h.store.size(key), end, key);
+      assert.deepEqual(await listed(h.store, ''), [...referenced.keys(), 'other/object', 'streams/1/notes'].sort());
+      assert.deepEqual(await getBytes(h.store, 'other/object'), patternBytes(30, 9));
+      assert.deepEqual(await getBytes(h.store, 'streams/1/notes'), patternBytes(40, 8));
+
+      const next = await appendChunks(h.store, 'streams/1', patternBytes(600, 6));
+      const cut = committed[1]!;
+      assert.equal(next.location.offset, next.location.key === cut.location.key ? endOf(cut) : 0);
+      await assertReadable(h.store, next);
+      const fresh = await appendChunks(h.store, 'streams/2', patternBytes(500, 7));
+      assert.equal(fresh.location.offset, 0);
+      await assertReadable(h.store, fresh);
+    });
+
+    test('leaves objects alone whose referenced extent reaches their end or beyond, and ignores unknown keys', async () => {
+      const a = await appendChunks(h.store, 'streams/1', patternBytes(1000, 1));
+      const b = await appendChunks(h.store, 'streams/2', patternBytes(1000, 2));
+      const referenced = new Map([
+        [a.location.key, endOf(a)],
+        [b.location.key, endOf(b) + 5000],
+        ['streams/9/0000000001.seg', 10],
+      ]);
+      await h.restart();
+      assert.deepEqual(await h.store.trimAppended(referenced), { trimmedBytes: 0, deletedObjects: 0 });
+      await assertReadable(h.store, a);
+      await assertReadable(h.store, b);
+      assert.equal(await h.store.size('streams/9/0000000001.seg'), undefined);
+    });
+
+    test('with nothing referenced, deletes every appended object and nothing else', async () => {
+      await h.store.put('kept', patternBytes(3));
+      const appends = [
+        await appendChunks(h.store, 'a', patternBytes(10)),
+        await appendChunks(h.store, 'b/c', patternBytes(10)),
+        await appendChunks(h.store, 'b/c', patternBytes(10)),
+      ];
+      await h.restart();
+      const result = await h.store.trimAppended(new Map());
+      assert.deepEqual(result, { trimmedBytes: 0, deletedObjects: extentsOf(appends).size });
+      assert.deepEqual(await listed(h.store, ''), ['kept']);
+    });
   });
 }

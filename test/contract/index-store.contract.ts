@@ -7,6 +7,8 @@ import type {
   NotificationConfiguration,
   StreamRecord,
 } from '../../src/domain/stream.js';
+import { formatFragmentNumber, type NewFragment } from '../../src/domain/fragment.js';
+import { encodeFrameIndex } from '../../src/domain/frame-index.js';
 import type { IndexStore } from '../../src/storage/index-store.js';
 
 export type IndexStoreFixture = StoreFixture<IndexStore>;
@@ -82,6 +84,12 @@ export function indexStoreContract(name: string, open: () => Promise<IndexStoreF
     deleteStreamTests(h);
     tagTests(h);
     restartTest(h);
+    sequenceTests(h);
+    trackHeaderTests(h);
+    commitFragmentsTests(h);
+    listFragmentsTests(h);
+    referencedBlobExtentsTests(h);
+    fragmentRestartTest(h);
   });
 }
 
@@ -400,5 +408,308 @@ function restartTest(h: Harness): void {
     assert.ok(next.streamId > deleted.streamId, `id ${next.streamId} reused after restart`);
     assert.equal(await h.store.updateStream(kept.streamId, 'v1', { version: 'v3' }), undefined);
     assert.ok(await h.store.updateStream(kept.streamId, 'v2', { version: 'v3' }));
+  });
+}
+
+/** A frame index of `frames` entries (20 bytes each: 75 frames is the ~1.5 KB of a 2 s fragment). */
+export function sampleFrameIndex(frames: number, seed = 0): Uint8Array {
+  return encodeFrameIndex(
+    Array.from({ length: frames }, (_, i) => ({
+      track: 1 + ((i + seed) % 2),
+      timecode: i * 33 - 5,
+      duration: 33,
+      key: i === 0,
+      offset: 100 + i * 4000,
+      size: 3990 + seed,
+    })),
+  );
+}
+
+/** A fragment of `streamId` with sequence `seq`, its bytes at `offset` of the stream's first segment. */
+export function sampleFragment(
+  streamId: number,
+  headerId: number,
+  seq: number,
+  overrides: Partial<NewFragment> = {},
+): NewFragment {
+  return {
+    streamId,
+    fragmentNumber: formatFragmentNumber(BigInt(seq)),
+    clusterTimecode: 1_700_000_000_000 + seq * 2000,
+    producerTimestampMs: 1_700_000_000_000 + seq * 2000,
+    serverTimestampMs: 1_700_000_000_250 + seq * 2000,
+    durationMs: 2000 - seq,
+    size: 300_000 + seq,
+    headerId,
+    location: { key: `streams/${streamId}/0000000001.seg`, offset: seq * 400_000 },
+    frameIndex: sampleFrameIndex(3, seq),
+    tags: [{ name: 'AWS_KINESISVIDEO_FOO', value: `v${seq}` }],
+    ...overrides,
+  };
+}
+
+const HEADER_BYTES = Uint8Array.from([0x15, 0x49, 0xa9, 0x66, 0x16, 0x54, 0xae, 0x6b, 0x01, 0x02]);
+
+/** Two streams and one track header: what most fragment tests start from. */
+async function twoStreams(store: IndexStore) {
+  const a = await createOrFail(store, newStream('stream-a'));
+  const b = await createOrFail(store, newStream('stream-b'));
+  const headerId = await store.putTrackHeader('sha256:aaaa', HEADER_BYTES);
+  return { a: a.streamId, b: b.streamId, headerId };
+}
+
+async function numbersOf(store: IndexStore, streamId: number, query: { afterNumber?: string; limit: number }) {
+  return (await store.listFragments(streamId, query)).map((f) => f.fragmentNumber);
+}
+
+function sequenceTests(h: Harness): void {
+  describe('reserveFragmentSequence', () => {
+    test('starts at 1 and hands out increasing, disjoint ranges', async () => {
+      const first = await h.store.reserveFragmentSequence(3);
+      assert.equal(first, 1n);
+      const second = await h.store.reserveFragmentSequence(1);
+      const third = await h.store.reserveFragmentSequence(10);
+      assert.equal(typeof second, 'bigint');
+      assert.ok(second >= first + 3n, `second ${second} overlaps [1, 4)`);
+      assert.ok(third >= second + 1n, `third ${third} overlaps the second`);
+    });
+
+    test('concurrent reservations do not overlap', async () => {
+      const starts = await Promise.all(Array.from({ length: 20 }, () => h.store.reserveFragmentSequence(5)));
+      const sorted = [...starts].sort((x, y) => (x < y ? -1 : x > y ? 1 : 0));
+      for (let i = 1; i < sorted.length; i++) {
+        assert.ok(sorted[i]! >= sorted[i - 1]! + 5n, `ranges at ${sorted[i - 1]} and ${sorted[i]} overlap`);
+      }
+    });
+
+    test('a count that is not a positive integer is refused', async () => {
+      for (const count of [0, -1, 1.5, Number.NaN]) {
+        await assert.rejects(h.store.reserveFragmentSequence(count), RangeError, String(count));
+      }
+      assert.equal(await h.store.reserveFragmentSequence(1), 1n);
+    });
+
+    test('reservations never repeat after a restart', async () => {
+      const before = await h.store.reserveFragmentSequence(100);
+      await h.restart();
+      const after = await h.store.reserveFragmentSequence(1);
+      assert.ok(after >= before + 100n, `${after} was already reserved before the restart`);
+      await h.restart();
+      assert.ok((await h.store.reserveFragmentSequence(1)) > after);
+    });
+  });
+}
+
+function trackHeaderTests(h: Harness): void {
+  describe('track headers', () => {
+    test('are stored once per hash and read back by id', async () => {
+      const id = await h.store.putTrackHeader('sha256:one', HEADER_BYTES);
+      assert.ok(Number.isSafeInteger(id), `header id ${id}`);
+      assert.equal(await h.store.putTrackHeader('sha256:one', Uint8Array.from([9, 9, 9])), id);
+      assert.deepEqual(await h.store.getTrackHeader(id), HEADER_BYTES);
+      const other = await h.store.putTrackHeader('sha256:two', Uint8Array.from([1]));
+      assert.notEqual(other, id);
+      assert.deepEqual(await h.store.getTrackHeader(other), Uint8Array.from([1]));
+      assert.equal(await h.store.getTrackHeader(Math.max(id, other) + 1000), undefined);
+    });
+
+    test('a view into a larger buffer stores only its own bytes', async () => {
+      const backing = Uint8Array.from([7, 7, 1, 2, 3, 7]);
+      const id = await h.store.putTrackHeader('sha256:view', backing.subarray(2, 5));
+      assert.deepEqual(await h.store.getTrackHeader(id), Uint8Array.from([1, 2, 3]));
+    });
+  });
+}
+
+function commitFragmentsTests(h: Harness): void {
+  describe('commitFragments', () => {
+    test('indexes a batch and returns every fragment as given', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      const batch = [sampleFragment(a, headerId, 1), sampleFragment(b, headerId, 2), sampleFragment(a, headerId, 3)];
+      assert.deepEqual(await h.store.commitFragments(batch), [true, true, true]);
+      assert.deepEqual(await h.store.listFragments(a, { limit: 10 }), [batch[0], batch[2]]);
+      assert.deepEqual(await h.store.listFragments(b, { limit: 10 }), [batch[1]]);
+      assert.deepEqual(await h.store.getFragment(b, batch[1]!.fragmentNumber), batch[1]);
+    });
+
+    test('an empty batch indexes nothing', async () => {
+      assert.deepEqual(await h.store.commitFragments([]), []);
+    });
+
+    test('keeps every field, including extremes', async () => {
+      const { a, headerId } = await twoStreams(h.store);
+      const odd = sampleFragment(a, headerId, 1, {
+        clusterTimecode: 0,
+        durationMs: 0,
+        size: 1,
+        location: { key: 'streams/x/0000000009.seg', offset: 5_000_000_000 },
+        frameIndex: new Uint8Array(0),
+        tags: [],
+      });
+      const big = sampleFragment(a, headerId, 2, {
+        frameIndex: sampleFrameIndex(75),
+        tags: [
+          { name: 'AWS_KINESISVIDEO_EMPTY', value: '' },
+          { name: 'café', value: 'crème ✓ "quoted" \\ back' },
+          { name: 'AWS_KINESISVIDEO_EMPTY', value: 'same name again' },
+        ],
+      });
+      assert.deepEqual(await h.store.commitFragments([odd, big]), [true, true]);
+      assert.deepEqual(await h.store.getFragment(a, odd.fragmentNumber), odd);
+      assert.deepEqual(await h.store.getFragment(a, big.fragmentNumber), big);
+      assert.equal((await h.store.getFragment(a, big.fragmentNumber))?.frameIndex.byteLength, 1500);
+    });
+
+    test('returns false for streams that no longer exist and indexes nothing for them', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      assert.equal(await h.store.deleteStream(b, 'v1'), true);
+      const never = Math.max(a, b) + 1000;
+      const batch = [
+        sampleFragment(a, headerId, 1),
+        sampleFragment(b, headerId, 2, { location: { key: 'streams/b/0000000001.seg', offset: 0 } }),
+        sampleFragment(a, headerId, 3),
+        sampleFragment(never, headerId, 4, { location: { key: 'streams/never/0000000001.seg', offset: 0 } }),
+      ];
+      assert.deepEqual(await h.store.commitFragments(batch), [true, false, true, false]);
+      assert.deepEqual(await numbersOf(h.store, a, { limit: 10 }), [batch[0]!.fragmentNumber, batch[2]!.fragmentNumber]);
+      assert.deepEqual(await h.store.listFragments(b, { limit: 10 }), []);
+      assert.equal(await h.store.getFragment(b, batch[1]!.fragmentNumber), undefined);
+      assert.equal(await h.store.getFragment(never, batch[3]!.fragmentNumber), undefined);
+      const keys = [...(await h.store.referencedBlobExtents()).keys()];
+      assert.deepEqual(keys, [`streams/${a}/0000000001.seg`]);
+    });
+
+    test('a fragment number the stream already has rejects the whole batch', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      const first = sampleFragment(a, headerId, 1);
+      await h.store.commitFragments([first]);
+      const again = sampleFragment(a, headerId, 1, { size: 5 });
+      await assert.rejects(h.store.commitFragments([sampleFragment(b, headerId, 2), again]));
+      await assert.rejects(h.store.commitFragments([sampleFragment(a, headerId, 3), sampleFragment(a, headerId, 3)]));
+      assert.deepEqual(await h.store.listFragments(a, { limit: 10 }), [first]);
+      assert.deepEqual(await h.store.listFragments(b, { limit: 10 }), []);
+    });
+
+    test('one fragment number may exist in two streams', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      const inA = sampleFragment(a, headerId, 7);
+      const inB = sampleFragment(b, headerId, 7, { size: 1 });
+      assert.deepEqual(await h.store.commitFragments([inA, inB]), [true, true]);
+      assert.deepEqual(await h.store.getFragment(a, inA.fragmentNumber), inA);
+      assert.deepEqual(await h.store.getFragment(b, inB.fragmentNumber), inB);
+    });
+
+    test('deleteStream removes the stream\'s fragments, and a re-created stream starts empty', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await h.store.commitFragments([1, 2].map((seq) => sampleFragment(a, headerId, seq)).concat(sampleFragment(b, headerId, 3)));
+      assert.equal(await h.store.deleteStream(a, 'v1'), true);
+      assert.deepEqual(await h.store.listFragments(a, { limit: 10 }), []);
+      assert.equal(await h.store.getFragment(a, formatFragmentNumber(1n)), undefined);
+      assert.deepEqual(await numbersOf(h.store, b, { limit: 10 }), [formatFragmentNumber(3n)]);
+      assert.deepEqual([...(await h.store.referencedBlobExtents()).keys()], [`streams/${b}/0000000001.seg`]);
+      const again = await createOrFail(h.store, newStream('stream-a', { arn: streamArn('stream-a', 2) }));
+      assert.deepEqual(await h.store.listFragments(again.streamId, { limit: 10 }), []);
+    });
+  });
+}
+
+function listFragmentsTests(h: Harness): void {
+  describe('listFragments and getFragment', () => {
+    // 9, 10, 99, 100, ...: fixed width keeps string order numeric across digit counts.
+    const SEQS = [1, 2, 9, 10, 99, 100, 1000, 123_456_789];
+
+    async function shuffledCommits(streamId: number, headerId: number): Promise<string[]> {
+      const order = [100, 2, 123_456_789, 9, 1, 1000, 10, 99];
+      await h.store.commitFragments(order.slice(0, 3).map((seq) => sampleFragment(streamId, headerId, seq)));
+      await h.store.commitFragments(order.slice(3).map((seq) => sampleFragment(streamId, headerId, seq)));
+      return SEQS.map((seq) => formatFragmentNumber(BigInt(seq)));
+    }
+
+    test('orders by fragment number, whatever the commit order', async () => {
+      const { a, headerId } = await twoStreams(h.store);
+      const expected = await shuffledCommits(a, headerId);
+      assert.deepEqual(await numbersOf(h.store, a, { limit: 100 }), expected);
+    });
+
+    test('afterNumber is exclusive, need not exist, and pages with limit', async () => {
+      const { a, headerId } = await twoStreams(h.store);
+      const all = await shuffledCommits(a, headerId);
+      assert.deepEqual(await numbersOf(h.store, a, { afterNumber: all[2]!, limit: 100 }), all.slice(3));
+      assert.deepEqual(await numbersOf(h.store, a, { afterNumber: formatFragmentNumber(50n), limit: 100 }), all.slice(4));
+      assert.deepEqual(await numbersOf(h.store, a, { afterNumber: all.at(-1)!, limit: 100 }), []);
+      assert.deepEqual(await numbersOf(h.store, a, { limit: 3 }), all.slice(0, 3));
+      const pages: string[][] = [];
+      let afterNumber: string | undefined;
+      for (;;) {
+        const page = await numbersOf(h.store, a, { limit: 3, ...(afterNumber === undefined ? {} : { afterNumber }) });
+        if (page.length === 0) break;
+        pages.push(page);
+        afterNumber = page.at(-1);
+      }
+      assert.deepEqual(pages, [all.slice(0, 3), all.slice(3, 6), all.slice(6)]);
+    });
+
+    test('limit 0 lists nothing; a negative or fractional limit is refused', async () => {
+      const { a, headerId } = await twoStreams(h.store);
+      await shuffledCommits(a, headerId);
+      assert.deepEqual(await h.store.listFragments(a, { limit: 0 }), []);
+      for (const limit of [-1, 2.5]) await assert.rejects(h.store.listFragments(a, { limit }), RangeError);
+    });
+
+    test('streams do not see each other\'s fragments', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await shuffledCommits(a, headerId);
+      const onlyB = sampleFragment(b, headerId, 5);
+      await h.store.commitFragments([onlyB]);
+      assert.deepEqual(await h.store.listFragments(b, { limit: 100 }), [onlyB]);
+      assert.deepEqual(await h.store.listFragments(Math.max(a, b) + 1, { limit: 100 }), []);
+      assert.equal(await h.store.getFragment(a, onlyB.fragmentNumber), undefined);
+      assert.equal(await h.store.getFragment(b, formatFragmentNumber(1n)), undefined);
+      assert.equal(await h.store.getFragment(b, 'not-a-number'), undefined);
+    });
+  });
+}
+
+function referencedBlobExtentsTests(h: Harness): void {
+  describe('referencedBlobExtents', () => {
+    test('is empty without fragments', async () => {
+      await twoStreams(h.store);
+      assert.deepEqual(await h.store.referencedBlobExtents(), new Map());
+    });
+
+    test('gives the largest end of a referenced byte per key, whatever the commit order', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      const at = (seq: number, streamId: number, key: string, offset: number, size: number) =>
+        sampleFragment(streamId, headerId, seq, { location: { key, offset }, size });
+      await h.store.commitFragments([at(3, a, 'k1', 250, 10), at(2, a, 'k1', 100, 50)]);
+      await h.store.commitFragments([at(1, a, 'k1', 0, 100), at(4, b, 'k2', 0, 10)]);
+      // A large early fragment ends after a later, smaller one: the extent is the furthest end.
+      await h.store.commitFragments([at(5, b, 'k3', 0, 1000), at(6, b, 'k3', 500, 10)]);
+      await h.store.commitFragments([at(7, b, 'streams/9/0000000002.seg', 5_000_000_000, 7)]);
+      assert.deepEqual(
+        await h.store.referencedBlobExtents(),
+        new Map([['k1', 260], ['k2', 10], ['k3', 1000], ['streams/9/0000000002.seg', 5_000_000_007]]),
+      );
+    });
+  });
+}
+
+function fragmentRestartTest(h: Harness): void {
+  test('fragments, track headers and the sequence survive a restart', async () => {
+    const { a, b, headerId } = await twoStreams(h.store);
+    const reserved = await h.store.reserveFragmentSequence(10);
+    const batch = [sampleFragment(a, headerId, 1), sampleFragment(a, headerId, 2), sampleFragment(b, headerId, 3)];
+    await h.store.commitFragments(batch);
+    const extents = await h.store.referencedBlobExtents();
+
+    await h.restart();
+
+    assert.deepEqual(await h.store.listFragments(a, { limit: 10 }), [batch[0], batch[1]]);
+    assert.deepEqual(await h.store.getFragment(b, batch[2]!.fragmentNumber), batch[2]);
+    assert.deepEqual(await h.store.getTrackHeader(headerId), HEADER_BYTES);
+    assert.equal(await h.store.putTrackHeader('sha256:aaaa', HEADER_BYTES), headerId);
+    assert.deepEqual(await h.store.referencedBlobExtents(), extents);
+    assert.ok((await h.store.reserveFragmentSequence(1)) >= reserved + 10n);
+    assert.deepEqual(await h.store.commitFragments([sampleFragment(b, headerId, 4)]), [true]);
   });
 }

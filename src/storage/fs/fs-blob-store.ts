@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import type { Dirent } from 'node:fs';
-import { mkdir, open, opendir, rename, rm, unlink, stat, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, rm, unlink, stat, type FileHandle } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
+import type { BlobLocation } from '../../domain/fragment.js';
 import {
   BlobNotFoundError,
   InvalidBlobKeyError,
@@ -9,6 +9,8 @@ import {
   type BlobStore,
   type ByteRange,
 } from '../blob-store.js';
+import { fsyncDirectory, isMissing, mkdirDurably, readEntries, walkFiles } from './fs-util.js';
+import { DEFAULT_SEGMENT_OPTIONS, isSegmentName, SegmentAppender, type SegmentOptions } from './segments.js';
 
 /**
  * Temp files carry a '~', which no key segment may contain, so they can never collide with an
@@ -24,31 +26,41 @@ function isTempFileName(name: string): boolean {
   return name.includes(TEMP_MARK);
 }
 
-/** Errors meaning "there is no file at this path" (ENOTDIR: a parent path is a file). */
-function isMissing(err: unknown): boolean {
-  const code = (err as NodeJS.ErrnoException).code;
-  return code === 'ENOENT' || code === 'ENOTDIR';
-}
-
 /**
  * The embedded BlobStore: one file per object, under `root`, at the key's path.
  * Assumes one process owns `root` (open() deletes temp files it finds).
  * A key cannot be both an object and a folder of other keys ('a' and 'a/b'): the filesystem
  * refuses it, and put rejects with the filesystem error.
+ *
+ * Appended series are folders of append-only segment files (storage/fs/segments.ts); keys whose
+ * last segment is a segment file name (digits + '.seg') belong to append, and put refuses them.
+ * Recovery after a crash: call trimAppended once, after open and before the first append.
  */
 export class FsBlobStore implements BlobStore {
-  private constructor(private readonly root: string) {}
+  private readonly segments: SegmentAppender;
 
-  /** Opens the store at `root`, creating it, and removes temp files left by a crash mid-put. */
-  static async open(root: string): Promise<FsBlobStore> {
+  private constructor(
+    private readonly root: string,
+    segmentOptions: SegmentOptions,
+  ) {
+    this.segments = new SegmentAppender(root, segmentOptions);
+  }
+
+  /**
+   * Opens the store at `root`, creating it, and removes temp files left by a crash mid-put.
+   * `options` tunes the segment files of append (tests use tiny segments).
+   */
+  static async open(root: string, options: Partial<SegmentOptions> = {}): Promise<FsBlobStore> {
     const absoluteRoot = resolve(root);
+    const store = new FsBlobStore(absoluteRoot, { ...DEFAULT_SEGMENT_OPTIONS, ...options });
     await mkdir(absoluteRoot, { recursive: true });
     await removeTempFiles(absoluteRoot);
-    return new FsBlobStore(absoluteRoot);
+    return store;
   }
 
   async put(key: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
     const path = this.pathOf(key);
+    if (isSegmentName(basename(path))) throw new InvalidBlobKeyError(key);
     const dir = dirname(path);
     await mkdirDurably(dir);
     const tempPath = join(dir, tempFileNameFor(basename(path)));
@@ -103,6 +115,7 @@ export class FsBlobStore implements BlobStore {
       if (isMissing(err) || code === 'EISDIR' || code === 'EPERM') return;
       throw err;
     }
+    this.segments.forget(key);
     // Without this a deleted object could reappear after a crash.
     await fsyncDirectory(dirname(path));
   }
@@ -112,14 +125,28 @@ export class FsBlobStore implements BlobStore {
       throw new InvalidBlobKeyError(prefix);
     }
     const folder = join(this.root, ...prefix.split('/').filter((segment) => segment !== ''));
-    for await (const relativePath of walkFiles(folder)) {
+    for await (const relativePath of walkFiles(folder, isTempFileName)) {
       const key = prefix + relativePath.join('/');
       if (isValidBlobKey(key)) yield key;
     }
   }
 
+  /** Appends to the series' newest segment file (see storage/fs/segments.ts); durable when it resolves. */
+  async append(series: string, data: readonly Uint8Array[]): Promise<BlobLocation> {
+    return this.segments.append(series, data);
+  }
+
+  /**
+   * Crash recovery: cuts every segment file to its referenced extent (fsyncing it) and deletes
+   * the unreferenced ones. Must run before the first append of this store: it rejects otherwise.
+   */
+  async trimAppended(referenced: ReadonlyMap<string, number>): Promise<{ trimmedBytes: number; deletedObjects: number }> {
+    return this.segments.trim(referenced);
+  }
+
+  /** Closes the open segment files; call it once appends have settled. */
   async close(): Promise<void> {
-    // Nothing is held open between calls.
+    await this.segments.close();
   }
 
   private pathOf(key: string): string {
@@ -178,50 +205,6 @@ async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> 
     const { bytesWritten } = await handle.write(chunk, offset, chunk.byteLength - offset);
     offset += bytesWritten;
   }
-}
-
-/** mkdir -p, then fsyncs the parent of every directory it created so the new entries survive a crash. */
-async function mkdirDurably(dir: string): Promise<void> {
-  const firstCreated = await mkdir(dir, { recursive: true });
-  if (firstCreated === undefined) return;
-  // `dir` itself is fsynced by put after the rename; its ancestors up to firstCreated's parent here.
-  for (let created = dir; ; created = dirname(created)) {
-    await fsyncDirectory(dirname(created));
-    if (created === firstCreated) return;
-  }
-}
-
-async function fsyncDirectory(dir: string): Promise<void> {
-  const handle = await open(dir, 'r');
-  try {
-    await handle.sync();
-  } finally {
-    await handle.close();
-  }
-}
-
-/** Regular files below `folder`, as path segments relative to it; temp files are skipped. */
-async function* walkFiles(folder: string): AsyncGenerator<string[]> {
-  let entries: Dirent[];
-  try {
-    entries = await readEntries(folder);
-  } catch (err) {
-    if (isMissing(err)) return;
-    throw err;
-  }
-  for (const entry of entries) {
-    if (entry.isDirectory()) {
-      for await (const inner of walkFiles(join(folder, entry.name))) yield [entry.name, ...inner];
-    } else if (entry.isFile() && !isTempFileName(entry.name)) {
-      yield [entry.name];
-    }
-  }
-}
-
-async function readEntries(folder: string): Promise<Dirent[]> {
-  const entries: Dirent[] = [];
-  for await (const entry of await opendir(folder)) entries.push(entry);
-  return entries;
 }
 
 async function removeTempFiles(folder: string): Promise<void> {

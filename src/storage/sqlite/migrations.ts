@@ -4,8 +4,9 @@ import type { Database } from 'better-sqlite3';
  * Schema migrations for the index database, applied in order and tracked by PRAGMA user_version.
  *
  * The SQL is kept to what SQLite and PostgreSQL both accept, so that the PostgreSQL adapter can
- * share it; the one SQLite-only spelling is `INTEGER PRIMARY KEY AUTOINCREMENT` (PostgreSQL:
- * `BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY`), which a shared runner would have to rewrite.
+ * share it; the SQLite-only spellings, which a shared runner would have to rewrite, are
+ * `INTEGER PRIMARY KEY AUTOINCREMENT` (PostgreSQL: `BIGINT GENERATED ALWAYS AS IDENTITY PRIMARY KEY`)
+ * and `BLOB` (PostgreSQL: `BYTEA`).
  * Never edit a migration that has shipped: append a new one.
  */
 export interface Migration {
@@ -44,6 +45,48 @@ export const MIGRATIONS: readonly Migration[] = [
         tag_value TEXT NOT NULL,
         PRIMARY KEY (resource_arn, tag_key)
       )`,
+    ],
+  },
+  {
+    version: 2,
+    description: 'fragments, track headers and the fragment sequence',
+    statements: [
+      // One row per distinct track header (Info + Tracks as received); fragments point at it.
+      `CREATE TABLE track_headers (
+        header_id INTEGER PRIMARY KEY AUTOINCREMENT,
+        hash TEXT NOT NULL UNIQUE,
+        bytes BLOB NOT NULL
+      )`,
+      // fragment_number is fixed-width decimal text (domain/fragment.ts), so text order is
+      // numeric order. Times are integer milliseconds; cluster_timecode is in TimecodeScale ticks.
+      // No ON DELETE CASCADE: deleteStream removes a stream's fragments itself, in its transaction.
+      `CREATE TABLE fragments (
+        stream_id BIGINT NOT NULL REFERENCES streams (stream_id),
+        fragment_number TEXT NOT NULL,
+        cluster_timecode BIGINT NOT NULL,
+        producer_ts_ms BIGINT NOT NULL,
+        server_ts_ms BIGINT NOT NULL,
+        duration_ms BIGINT NOT NULL,
+        size BIGINT NOT NULL,
+        header_id BIGINT NOT NULL REFERENCES track_headers (header_id),
+        blob_key TEXT NOT NULL,
+        blob_offset BIGINT NOT NULL,
+        frame_index BLOB NOT NULL,
+        tags_json TEXT NOT NULL,
+        PRIMARY KEY (stream_id, fragment_number)
+      )`,
+      // Archive reads: fragments of a stream by producer time and by server time.
+      'CREATE INDEX fragments_by_producer_ts ON fragments (stream_id, producer_ts_ms)',
+      'CREATE INDEX fragments_by_server_ts ON fragments (stream_id, server_ts_ms)',
+      // Recovery: the end of the last referenced byte per blob key is the first entry of this
+      // index for the key, read backwards, so referencedBlobExtents never scans the table.
+      'CREATE INDEX fragments_by_blob_end ON fragments (blob_key, (blob_offset + size))',
+      // The fragment sequence high-water mark: the last number handed out, in one row.
+      `CREATE TABLE fragment_sequence (
+        singleton INTEGER NOT NULL PRIMARY KEY CHECK (singleton = 1),
+        last_reserved BIGINT NOT NULL
+      )`,
+      'INSERT INTO fragment_sequence (singleton, last_reserved) VALUES (1, 0)',
     ],
   },
 ];

@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
+import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
 import type {
   ImageGenerationConfiguration,
   NewStream,
@@ -11,6 +12,13 @@ import type {
   StreamStatus,
 } from '../../domain/stream.js';
 import type { IndexStore } from '../index-store.js';
+import {
+  plainBytes,
+  prepareFragmentStatements,
+  toFragmentRecord,
+  toFragmentRow,
+  type FragmentStatements,
+} from './fragment-rows.js';
 import { migrate } from './migrations.js';
 
 /** A `streams` row as better-sqlite3 returns it. */
@@ -91,6 +99,7 @@ export class SqliteIndexStore implements IndexStore {
   private constructor(
     private readonly db: Database.Database,
     private readonly stmts: Statements,
+    private readonly fragmentStmts: FragmentStatements,
   ) {}
 
   /** Opens (creating it and its parent directories if needed) and migrates the database at `path`. */
@@ -100,7 +109,7 @@ export class SqliteIndexStore implements IndexStore {
     try {
       configureConnection(db);
       migrate(db);
-      return new SqliteIndexStore(db, prepareStatements(db));
+      return new SqliteIndexStore(db, prepareStatements(db), prepareFragmentStatements(db));
     } catch (err) {
       db.close();
       throw err;
@@ -125,10 +134,7 @@ export class SqliteIndexStore implements IndexStore {
   }
 
   async listStreams(query: { afterName?: string; namePrefix?: string; limit: number }): Promise<StreamRecord[]> {
-    // SQLite reads a negative LIMIT as "no limit"; refuse rather than return everything.
-    if (!Number.isSafeInteger(query.limit) || query.limit < 0) {
-      throw new RangeError(`listStreams limit must be a non-negative integer, got ${query.limit}`);
-    }
+    checkLimit('listStreams', query.limit);
     const rows = this.stmts.listStreams.all({
       afterName: query.afterName ?? '',
       prefix: query.namePrefix ?? '',
@@ -152,6 +158,7 @@ export class SqliteIndexStore implements IndexStore {
       const current = this.streamById(streamId);
       if (current === undefined || current.version !== expectedVersion) return false;
       this.stmts.deleteAllTags.run(current.arn);
+      this.fragmentStmts.deleteStreamFragments.run(streamId);
       this.stmts.deleteStream.run(streamId);
       return true;
     })();
@@ -178,6 +185,63 @@ export class SqliteIndexStore implements IndexStore {
     })();
   }
 
+  async reserveFragmentSequence(count: number): Promise<bigint> {
+    if (!Number.isSafeInteger(count) || count < 1) {
+      throw new RangeError(`reserveFragmentSequence count must be a positive integer, got ${count}`);
+    }
+    // IMMEDIATE: take the write lock before reading, so another connection cannot read the same
+    // high-water mark in between. The commit (synchronous=FULL) makes the reservation durable.
+    return this.db.transaction(() => {
+      const last = this.fragmentStmts.selectLastReserved.get();
+      if (last === undefined) throw new Error('fragment_sequence has no row; the index database is damaged');
+      this.fragmentStmts.updateLastReserved.run(last + BigInt(count));
+      return last + 1n;
+    }).immediate();
+  }
+
+  async putTrackHeader(hash: string, bytes: Uint8Array): Promise<number> {
+    return this.db.transaction(() => {
+      this.fragmentStmts.insertTrackHeader.run(hash, bytes);
+      const headerId = this.fragmentStmts.selectTrackHeaderId.get(hash);
+      if (headerId === undefined) throw new Error(`track header ${hash} vanished right after its insert`);
+      return headerId;
+    }).immediate();
+  }
+
+  async getTrackHeader(headerId: number): Promise<Uint8Array | undefined> {
+    const bytes = this.fragmentStmts.selectTrackHeader.get(headerId);
+    return bytes === undefined ? undefined : plainBytes(bytes);
+  }
+
+  async commitFragments(fragments: readonly NewFragment[]): Promise<boolean[]> {
+    if (fragments.length === 0) return [];
+    // One transaction, one WAL fsync for the whole batch (the group commit). A duplicate
+    // fragment number throws and rolls the whole batch back.
+    return this.db.transaction(() =>
+      fragments.map((fragment) => this.fragmentStmts.insertFragment.run(toFragmentRow(fragment)).changes === 1),
+    ).immediate();
+  }
+
+  async listFragments(streamId: number, query: { afterNumber?: string; limit: number }): Promise<FragmentRecord[]> {
+    checkLimit('listFragments', query.limit);
+    const rows = this.fragmentStmts.listFragments.all({
+      streamId,
+      afterNumber: query.afterNumber ?? '',
+      limit: query.limit,
+    });
+    return rows.map(toFragmentRecord);
+  }
+
+  async getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined> {
+    const row = this.fragmentStmts.selectFragment.get(streamId, fragmentNumber);
+    return row === undefined ? undefined : toFragmentRecord(row);
+  }
+
+  async referencedBlobExtents(): Promise<Map<string, number>> {
+    const rows = this.fragmentStmts.referencedExtents.all();
+    return new Map(rows.map((row) => [row.blob_key, row.end_offset]));
+  }
+
   async close(): Promise<void> {
     if (this.db.open) this.db.close();
   }
@@ -189,6 +253,13 @@ export class SqliteIndexStore implements IndexStore {
   private tagsOf(resourceArn: string): Record<string, string> {
     // fromEntries defines own properties, so a tag key such as "__proto__" survives.
     return Object.fromEntries(this.stmts.selectTags.all(resourceArn).map((row) => [row.tag_key, row.tag_value]));
+  }
+}
+
+/** SQLite reads a negative LIMIT as "no limit"; refuse rather than return everything. */
+function checkLimit(operation: string, limit: number): void {
+  if (!Number.isSafeInteger(limit) || limit < 0) {
+    throw new RangeError(`${operation} limit must be a non-negative integer, got ${limit}`);
   }
 }
 

@@ -58,12 +58,23 @@ describe('index database migrations', () => {
     const db = new Database(path);
     try {
       assert.equal(schemaVersion(db), LATEST_SCHEMA_VERSION);
-      assert.deepEqual(tablesOf(db), ['resource_tags', 'streams']);
+      assert.deepEqual(tablesOf(db), ['fragment_sequence', 'fragments', 'resource_tags', 'streams', 'track_headers']);
       assert.deepEqual(columnsOf(db, 'streams'), [
         'stream_id', 'name', 'arn', 'device_name', 'media_type', 'kms_key_id', 'version', 'status',
         'creation_time_ms', 'data_retention_hours', 'storage_tier', 'image_generation_json', 'notification_json',
       ]);
       assert.deepEqual(columnsOf(db, 'resource_tags'), ['resource_arn', 'tag_key', 'tag_value']);
+      assert.deepEqual(columnsOf(db, 'fragments'), [
+        'stream_id', 'fragment_number', 'cluster_timecode', 'producer_ts_ms', 'server_ts_ms', 'duration_ms', 'size',
+        'header_id', 'blob_key', 'blob_offset', 'frame_index', 'tags_json',
+      ]);
+      assert.deepEqual(columnsOf(db, 'track_headers'), ['header_id', 'hash', 'bytes']);
+      assert.deepEqual(columnsOf(db, 'fragment_sequence'), ['singleton', 'last_reserved']);
+      const indexes = db
+        .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fragments' AND sql IS NOT NULL ORDER BY name")
+        .pluck()
+        .all();
+      assert.deepEqual(indexes, ['fragments_by_blob_end', 'fragments_by_producer_ts', 'fragments_by_server_ts']);
     } finally {
       db.close();
     }
@@ -78,6 +89,25 @@ describe('index database migrations', () => {
       assert.deepEqual(await second.listTags('arn:x'), { k: 'v' });
     } finally {
       await second.close();
+    }
+  });
+
+  test('a database at schema version 1 is upgraded and keeps its streams', async () => {
+    const v1 = new Database(path);
+    migrate(v1, MIGRATIONS.slice(0, 1));
+    v1.prepare(
+      `INSERT INTO streams (name, arn, kms_key_id, version, status, creation_time_ms, data_retention_hours, storage_tier)
+       VALUES ('old', 'arn:old', 'kms', 'v1', 'ACTIVE', 1, 24, 'HOT')`,
+    ).run();
+    v1.close();
+    const store = SqliteIndexStore.open(path);
+    try {
+      const old = await store.getStreamByName('old');
+      assert.equal(old?.arn, 'arn:old');
+      assert.equal(await store.reserveFragmentSequence(1), 1n);
+      assert.deepEqual(await store.listFragments(old.streamId, { limit: 10 }), []);
+    } finally {
+      await store.close();
     }
   });
 

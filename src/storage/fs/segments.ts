@@ -1,0 +1,282 @@
+import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname, join } from 'node:path';
+import type { BlobLocation } from '../../domain/fragment.js';
+import { InvalidBlobKeyError, isValidBlobKey } from '../blob-store.js';
+import { fsyncDirectory, isMissing, mkdirDurably, walkFiles } from './fs-util.js';
+
+/**
+ * Append-only segment files, the filesystem BlobStore's answer to `append` (DESIGN §4): a series
+ * `streams/12` is the folder `<root>/streams/12/` of files `0000000001.seg`, `0000000002.seg`, ...;
+ * appends go to the end of the newest one until it reaches the size threshold, then to a new one.
+ * The blob key of a segment is its path under the root (`streams/12/0000000001.seg`).
+ */
+
+export interface SegmentOptions {
+  /** An append goes to a new segment once the current one holds at least this many bytes. */
+  readonly segmentBytes: number;
+  /** How many segment files stay open between appends; the least recently used are closed. */
+  readonly maxOpenSegments: number;
+}
+
+export const DEFAULT_SEGMENT_OPTIONS: SegmentOptions = {
+  segmentBytes: 64 * 1024 * 1024,
+  maxOpenSegments: 1024,
+};
+
+const SEGMENT_DIGITS = 10;
+const SEGMENT_NAME = /^(\d+)\.seg$/;
+
+/** Whether a file name (a key's last segment) is a segment's: such keys belong to append. */
+export function isSegmentName(fileName: string): boolean {
+  return SEGMENT_NAME.test(fileName);
+}
+
+function segmentName(seq: number): string {
+  return `${seq.toString().padStart(SEGMENT_DIGITS, '0')}.seg`;
+}
+
+/** What the appender knows about one series while it is in use. */
+interface SeriesState {
+  readonly series: string;
+  readonly dir: string;
+  /** Sequence number of the current segment. */
+  seq: number;
+  /** End of the last append that succeeded: where the next one starts. */
+  size: number;
+  /** Whether the current segment's file exists (false: the next append creates it). */
+  exists: boolean;
+  handle: FileHandle | undefined;
+  /** An append is running. */
+  busy: boolean;
+  /** The current segment must not be written again (a write failed, or it was deleted). */
+  rotatePending: boolean;
+}
+
+export class SegmentAppender {
+  /** Series in least-recently-used-first order (Map keeps insertion order; use re-inserts). */
+  private readonly states = new Map<string, SeriesState>();
+  private openHandles = 0;
+  private hasAppended = false;
+  private trimming = false;
+
+  constructor(
+    private readonly root: string,
+    private readonly options: SegmentOptions,
+  ) {
+    for (const [name, value] of Object.entries(options)) {
+      if (!Number.isSafeInteger(value) || value < 1) throw new RangeError(`${name} must be a positive integer, got ${value}`);
+    }
+  }
+
+  async append(series: string, data: readonly Uint8Array[]): Promise<BlobLocation> {
+    if (!isValidBlobKey(series)) throw new InvalidBlobKeyError(series);
+    if (this.trimming) throw new Error('append while trimAppended runs');
+    this.hasAppended = true;
+    const state = this.states.get(series) ?? (await this.discover(series));
+    this.touch(state);
+    state.busy = true;
+    let start = state.size;
+    try {
+      if (state.rotatePending || state.size >= this.options.segmentBytes) await this.rotate(state);
+      start = state.size;
+      const handle = await this.handleOf(state);
+      const length = data.reduce((sum, chunk) => sum + chunk.byteLength, 0);
+      if (length > 0) {
+        await writevFully(handle, data, start);
+        await handle.datasync();
+      }
+      state.size = start + length;
+      return { key: `${series}/${segmentName(state.seq)}`, offset: start };
+    } catch (err) {
+      await this.abandon(state, start);
+      throw err;
+    } finally {
+      state.busy = false;
+      await this.closeLeastRecentlyUsed();
+    }
+  }
+
+  /**
+   * Cuts segment files down to their referenced extent and deletes unreferenced ones. Only
+   * before the first append of this appender: the current segments are assumed idle.
+   */
+  async trim(referenced: ReadonlyMap<string, number>): Promise<{ trimmedBytes: number; deletedObjects: number }> {
+    if (this.hasAppended || this.trimming) throw new Error('trimAppended must run before any append, and not twice at once');
+    for (const [key, extent] of referenced) {
+      if (!Number.isSafeInteger(extent) || extent < 0) {
+        throw new RangeError(`extent of ${key} must be a non-negative integer, got ${extent}`);
+      }
+    }
+    this.trimming = true;
+    try {
+      return await this.trimSegments(referenced);
+    } finally {
+      this.trimming = false;
+    }
+  }
+
+  /** Called when the object at `key` was deleted: its series must not append to it again. */
+  forget(key: string): void {
+    const slash = key.lastIndexOf('/');
+    if (slash < 0) return;
+    const state = this.states.get(key.slice(0, slash));
+    if (state === undefined || key.slice(slash + 1) !== segmentName(state.seq)) return;
+    state.rotatePending = true;
+    if (!state.busy) void this.closeHandle(state).catch(() => undefined);
+  }
+
+  async close(): Promise<void> {
+    const states = [...this.states.values()];
+    this.states.clear();
+    await Promise.all(states.map((state) => this.closeHandle(state)));
+  }
+
+  /** First append to a series since open (or since its state was evicted): find its newest segment. */
+  private async discover(series: string): Promise<SeriesState> {
+    const dir = join(this.root, ...series.split('/'));
+    let names: string[] = [];
+    try {
+      names = await readdir(dir);
+    } catch (err) {
+      if (!isMissing(err)) throw err;
+    }
+    const seqs = names.flatMap((name) => {
+      const digits = SEGMENT_NAME.exec(name)?.[1];
+      return digits === undefined ? [] : [Number(digits)];
+    });
+    const state: SeriesState = {
+      series, dir, seq: 1, size: 0, exists: false, handle: undefined, busy: false, rotatePending: false,
+    };
+    if (seqs.length > 0) {
+      state.seq = Math.max(...seqs);
+      state.size = (await stat(join(dir, segmentName(state.seq)))).size;
+      state.exists = true;
+    }
+    return state;
+  }
+
+  private async rotate(state: SeriesState): Promise<void> {
+    await this.closeHandle(state);
+    state.seq += 1;
+    state.size = 0;
+    state.exists = false;
+    state.rotatePending = false;
+  }
+
+  private async handleOf(state: SeriesState): Promise<FileHandle> {
+    if (state.handle !== undefined) return state.handle;
+    const path = join(state.dir, segmentName(state.seq));
+    const created = !state.exists;
+    if (created) await mkdirDurably(state.dir);
+    // r+, not a: positional writes on an O_APPEND file ignore the position on Linux.
+    // wx: a new segment never replaces a file, whatever is on disk.
+    const handle = await open(path, created ? 'wx' : 'r+');
+    state.exists = true;
+    state.handle = handle;
+    this.openHandles += 1;
+    // The new file's directory entry must be durable before any offset in it is handed out.
+    if (created) await fsyncDirectory(state.dir);
+    return handle;
+  }
+
+  /**
+   * After a failed append: cut off what it may have written (best effort) and never write this
+   * segment again; after a failed fdatasync the kernel may have dropped the pages it reported.
+   */
+  private async abandon(state: SeriesState, offset: number): Promise<void> {
+    state.rotatePending = true;
+    const handle = state.handle;
+    if (handle === undefined) return;
+    await handle.truncate(offset).catch(() => undefined);
+    await this.closeHandle(state).catch(() => undefined);
+  }
+
+  private touch(state: SeriesState): void {
+    this.states.delete(state.series);
+    this.states.set(state.series, state);
+  }
+
+  /** Closes idle handles, least recently used first, until at most maxOpenSegments are open. */
+  private async closeLeastRecentlyUsed(): Promise<void> {
+    for (const state of this.states.values()) {
+      if (this.openHandles <= this.options.maxOpenSegments) return;
+      if (state.busy || state.handle === undefined) continue;
+      // A state that must rotate is kept (cheaply, without its handle) so that the rotation is
+      // not forgotten; the others are rediscovered from the directory on their next append.
+      if (!state.rotatePending) this.states.delete(state.series);
+      await this.closeHandle(state);
+    }
+  }
+
+  private async closeHandle(state: SeriesState): Promise<void> {
+    const handle = state.handle;
+    if (handle === undefined) return;
+    state.handle = undefined;
+    this.openHandles -= 1;
+    await handle.close();
+  }
+
+  private async trimSegments(referenced: ReadonlyMap<string, number>): Promise<{ trimmedBytes: number; deletedObjects: number }> {
+    let trimmedBytes = 0;
+    let deletedObjects = 0;
+    const changedDirs = new Set<string>();
+    for await (const relativePath of walkFiles(this.root, (name) => !isSegmentName(name))) {
+      const key = relativePath.join('/');
+      if (!isValidBlobKey(key)) continue;
+      const path = join(this.root, ...relativePath);
+      const extent = referenced.get(key);
+      if (extent === undefined) {
+        await unlink(path);
+        changedDirs.add(dirname(path));
+        deletedObjects += 1;
+      } else {
+        trimmedBytes += await truncateDurably(path, extent);
+      }
+    }
+    // The unlinks are durable only once their directories are.
+    for (const dir of changedDirs) await fsyncDirectory(dir);
+    return { trimmedBytes, deletedObjects };
+  }
+}
+
+/**
+ * Cuts the file at `path` to `extent` bytes and fsyncs it; returns how many bytes it removed. A
+ * file already no longer than `extent` is left alone (missing bytes cannot be restored here).
+ */
+async function truncateDurably(path: string, extent: number): Promise<number> {
+  const handle = await open(path, 'r+');
+  try {
+    const { size } = await handle.stat();
+    if (size <= extent) return 0;
+    await handle.truncate(extent);
+    await handle.sync();
+    return size - extent;
+  } finally {
+    await handle.close();
+  }
+}
+
+/** One positional writev of all chunks at `position`, repeated for whatever a short write left. */
+async function writevFully(handle: FileHandle, chunks: readonly Uint8Array[], position: number): Promise<void> {
+  let pending = chunks.filter((chunk) => chunk.byteLength > 0);
+  let at = position;
+  while (pending.length > 0) {
+    const { bytesWritten } = await handle.writev(pending, at);
+    if (bytesWritten <= 0) throw new Error(`writev at ${at} wrote nothing`);
+    at += bytesWritten;
+    pending = dropWritten(pending, bytesWritten);
+  }
+}
+
+function dropWritten(chunks: Uint8Array[], written: number): Uint8Array[] {
+  let left = written;
+  let index = 0;
+  while (index < chunks.length && left >= (chunks[index]?.byteLength ?? 0)) {
+    left -= chunks[index]?.byteLength ?? 0;
+    index += 1;
+  }
+  const rest = chunks.slice(index);
+  const first = rest[0];
+  if (first !== undefined && left > 0) rest[0] = first.subarray(left);
+  return rest;
+}

@@ -1,0 +1,130 @@
+import type Database from 'better-sqlite3';
+import type { FragmentRecord, FragmentTag, NewFragment } from '../../domain/fragment.js';
+
+/**
+ * The fragment side of the SQLite index: statements over `fragments`, `track_headers` and
+ * `fragment_sequence` (migration 2), and the mapping between rows and domain records.
+ */
+
+/** A `fragments` row as better-sqlite3 returns it (and, as named parameters, takes it). */
+interface FragmentRow {
+  stream_id: number;
+  fragment_number: string;
+  cluster_timecode: number;
+  producer_ts_ms: number;
+  server_ts_ms: number;
+  duration_ms: number;
+  size: number;
+  header_id: number;
+  blob_key: string;
+  blob_offset: number;
+  frame_index: Uint8Array;
+  tags_json: string;
+}
+
+const FRAGMENT_COLUMNS = `stream_id, fragment_number, cluster_timecode, producer_ts_ms, server_ts_ms,
+  duration_ms, size, header_id, blob_key, blob_offset, frame_index, tags_json`;
+
+type Statement<P extends unknown[] | object, R = unknown> = Database.Statement<P, R>;
+
+export interface FragmentStatements {
+  readonly insertFragment: Statement<FragmentRow>;
+  readonly listFragments: Statement<{ streamId: number; afterNumber: string; limit: number }, FragmentRow>;
+  readonly selectFragment: Statement<[number, string], FragmentRow>;
+  readonly deleteStreamFragments: Statement<[number]>;
+  readonly referencedExtents: Statement<[], { blob_key: string; end_offset: number }>;
+  readonly insertTrackHeader: Statement<[string, Uint8Array]>;
+  readonly selectTrackHeaderId: Statement<[string], number>;
+  readonly selectTrackHeader: Statement<[number], Buffer>;
+  readonly selectLastReserved: Statement<[], bigint>;
+  readonly updateLastReserved: Statement<[bigint]>;
+}
+
+export function prepareFragmentStatements(db: Database.Database): FragmentStatements {
+  return {
+    // INSERT ... SELECT ... WHERE EXISTS: a row for a stream deleted meanwhile inserts nothing
+    // (changes = 0), checked in the same statement as the insert, inside commitFragments' transaction.
+    insertFragment: db.prepare<FragmentRow>(
+      `INSERT INTO fragments (${FRAGMENT_COLUMNS})
+       SELECT @stream_id, @fragment_number, @cluster_timecode, @producer_ts_ms, @server_ts_ms,
+         @duration_ms, @size, @header_id, @blob_key, @blob_offset, @frame_index, @tags_json
+       WHERE EXISTS (SELECT 1 FROM streams WHERE stream_id = @stream_id)`,
+    ),
+    listFragments: db.prepare<{ streamId: number; afterNumber: string; limit: number }, FragmentRow>(
+      `SELECT ${FRAGMENT_COLUMNS} FROM fragments
+       WHERE stream_id = @streamId AND fragment_number > @afterNumber
+       ORDER BY fragment_number LIMIT @limit`,
+    ),
+    selectFragment: db.prepare<[number, string], FragmentRow>(
+      `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE stream_id = ? AND fragment_number = ?`,
+    ),
+    deleteStreamFragments: db.prepare<[number]>('DELETE FROM fragments WHERE stream_id = ?'),
+    // A skip scan over fragments_by_blob_end: each step seeks the next distinct key, then reads
+    // the largest end of that key off the same index. Cost grows with the number of keys, not rows.
+    referencedExtents: db.prepare<[], { blob_key: string; end_offset: number }>(
+      `WITH RECURSIVE blob_keys (blob_key) AS (
+         SELECT MIN(blob_key) FROM fragments
+         UNION ALL
+         SELECT (SELECT MIN(f.blob_key) FROM fragments f WHERE f.blob_key > k.blob_key)
+         FROM blob_keys k WHERE k.blob_key IS NOT NULL
+       )
+       SELECT k.blob_key AS blob_key,
+         (SELECT f.blob_offset + f.size FROM fragments f WHERE f.blob_key = k.blob_key
+          ORDER BY f.blob_offset + f.size DESC LIMIT 1) AS end_offset
+       FROM blob_keys k WHERE k.blob_key IS NOT NULL`,
+    ),
+    insertTrackHeader: db.prepare<[string, Uint8Array]>(
+      'INSERT INTO track_headers (hash, bytes) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING',
+    ),
+    selectTrackHeaderId: db.prepare<[string], number>('SELECT header_id FROM track_headers WHERE hash = ?').pluck(),
+    selectTrackHeader: db.prepare<[number], Buffer>('SELECT bytes FROM track_headers WHERE header_id = ?').pluck(),
+    // safeIntegers: the high-water mark is a BIGINT and comes back as a bigint, never rounded.
+    selectLastReserved: db
+      .prepare<[], bigint>('SELECT last_reserved FROM fragment_sequence WHERE singleton = 1')
+      .pluck()
+      .safeIntegers(),
+    updateLastReserved: db.prepare<[bigint]>('UPDATE fragment_sequence SET last_reserved = ? WHERE singleton = 1'),
+  };
+}
+
+export function toFragmentRow(fragment: NewFragment): FragmentRow {
+  return {
+    stream_id: fragment.streamId,
+    fragment_number: fragment.fragmentNumber,
+    cluster_timecode: fragment.clusterTimecode,
+    producer_ts_ms: fragment.producerTimestampMs,
+    server_ts_ms: fragment.serverTimestampMs,
+    duration_ms: fragment.durationMs,
+    size: fragment.size,
+    header_id: fragment.headerId,
+    blob_key: fragment.location.key,
+    blob_offset: fragment.location.offset,
+    frame_index: fragment.frameIndex,
+    // Only name and value: a wider object must not smuggle other fields into the row.
+    tags_json: JSON.stringify(fragment.tags.map(({ name, value }) => ({ name, value }))),
+  };
+}
+
+export function toFragmentRecord(row: FragmentRow): FragmentRecord {
+  return {
+    streamId: row.stream_id,
+    fragmentNumber: row.fragment_number,
+    clusterTimecode: row.cluster_timecode,
+    producerTimestampMs: row.producer_ts_ms,
+    serverTimestampMs: row.server_ts_ms,
+    durationMs: row.duration_ms,
+    size: row.size,
+    headerId: row.header_id,
+    location: { key: row.blob_key, offset: row.blob_offset },
+    frameIndex: plainBytes(row.frame_index),
+    tags: JSON.parse(row.tags_json) as FragmentTag[],
+  };
+}
+
+/**
+ * better-sqlite3 returns BLOBs as Buffers, each over its own memory; callers get a plain
+ * Uint8Array view of the same bytes (no copy), as the port's types say.
+ */
+export function plainBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
