@@ -1,5 +1,5 @@
 import { errorAck, fragmentAck, IngestError, type Ack } from '../domain/acks.js';
-import { encodeFrameIndex } from '../domain/frame-index.js';
+import { encodeFrameIndex, MAX_INDEXED_TRACK_NUMBER } from '../domain/frame-index.js';
 import type { StreamRecord } from '../domain/stream.js';
 import { MkvFormatError, type MkvEvent, type TrackInfo } from '../formats/matroska/events.js';
 import { MkvParser } from '../formats/matroska/parser.js';
@@ -125,6 +125,8 @@ export class PutMediaSession {
   private async onTracks(tracks: readonly TrackInfo[], bytes: Uint8Array): Promise<void> {
     if (tracks.length > MAX_TRACKS) throw new IngestError('MORE_THAN_ALLOWED_TRACKS_FOUND', `${tracks.length} tracks`);
     if (tracks.length === 0) throw new IngestError('INVALID_MKV_DATA', 'Tracks declares no track');
+    const tooLarge = tracks.find((t) => t.number > MAX_INDEXED_TRACK_NUMBER);
+    if (tooLarge) throw new IngestError('INVALID_MKV_DATA', `track number ${tooLarge.number} is out of range`);
     const info = this.info ?? { timecodeScaleNs: DEFAULT_TIMECODE_SCALE_NS, bytes: new Uint8Array(0) };
     const headerId = await this.options.service.trackHeaderId(info.bytes, bytes);
     this.header = { headerId, timecodeScaleNs: info.timecodeScaleNs, tracks: new Map(tracks.map((t) => [t.number, t])) };

@@ -7,7 +7,7 @@ const FRAMES: FrameEntry[] = [
   { track: 1, timecode: 0, duration: 33, key: true, offset: 120, size: 45_000 },
   { track: 2, timecode: -12, duration: 21, key: false, offset: 45_130, size: 371 },
   { track: 1, timecode: 33, duration: 0, key: false, offset: 45_510, size: 1 },
-  { track: 255, timecode: 2_147_483_647, duration: 4_294_967_295, key: true, offset: 4_294_967_295, size: 0 },
+  { track: 65_535, timecode: 2_147_483_647, duration: 4_294_967_295, key: true, offset: 4_294_967_295, size: 0 },
   { track: 0, timecode: -2_147_483_648, duration: 0, key: false, offset: 0, size: 4_294_967_295 },
 ];
 
@@ -21,7 +21,7 @@ test('frame index: the first entry is laid out little-endian as documented', () 
   const bytes = encodeFrameIndex([{ track: 3, timecode: -2, duration: 0x01020304, key: true, offset: 0x0a0b0c0d, size: 7 }]);
   assert.deepEqual(
     [...bytes],
-    [3, 1, 0, 0, 0xfe, 0xff, 0xff, 0xff, 4, 3, 2, 1, 0x0d, 0x0c, 0x0b, 0x0a, 7, 0, 0, 0],
+    [3, 0, 1, 0, 0xfe, 0xff, 0xff, 0xff, 4, 3, 2, 1, 0x0d, 0x0c, 0x0b, 0x0a, 7, 0, 0, 0],
   );
 });
 
