@@ -47,6 +47,7 @@ export class PutMediaSession {
   /** Metadata that arrived when no fragment could take it: it goes to the next one. */
   private orphanTags: { name: string; value: string }[] = [];
   private previousLastTimecode: number | undefined;
+  private sawCluster = false;
   private failure: IngestError | undefined;
 
   constructor(private readonly options: SessionOptions) {}
@@ -64,8 +65,14 @@ export class PutMediaSession {
       for (const event of this.parser.push(chunk)) await this.onEvent(event);
       if (this.parser.atTopLevelBoundary && this.closing) this.finish(this.closing);
       this.open?.checkSize(this.window.end);
-      this.window.discardBefore(this.open ? this.open.startOffset : this.window.end - MAX_ELEMENT_HEADER_BYTES);
+      this.window.discardBefore(this.oldestNeededOffset());
     });
+  }
+
+  /** Bytes before this offset belong to no fragment still being assembled. */
+  private oldestNeededOffset(): number {
+    const fragment = this.closing ?? this.open;
+    return fragment ? fragment.startOffset : this.window.end - MAX_ELEMENT_HEADER_BYTES;
   }
 
   /** The body ended: completes the last fragment. */
@@ -96,7 +103,10 @@ export class PutMediaSession {
     } catch (err) {
       if (err instanceof IngestError) this.fail(err);
       else if (err instanceof MkvFormatError) this.fail(new IngestError('INVALID_MKV_DATA', err.message));
-      else throw err;
+      else {
+        this.options.log.error({ err }, 'PutMedia session failed');
+        this.fail(new IngestError('INTERNAL_ERROR', 'internal error'));
+      }
     }
   }
 
@@ -135,6 +145,7 @@ export class PutMediaSession {
   private async onClusterStart(offset: number): Promise<void> {
     if (this.closing) this.finish(this.closing);
     if (!this.header) throw new IngestError('INVALID_MKV_DATA', 'a Cluster before Tracks');
+    this.sawCluster = true;
     const serverTimestampMs = this.options.clock.nowMs();
     const fragmentNumber = await this.options.service.numbers.allocate();
     this.open = new FragmentAssembly(fragmentNumber, offset, serverTimestampMs, this.header);
@@ -174,6 +185,8 @@ export class PutMediaSession {
 
   private onTags(tags: readonly { name: string; value: string }[]): void {
     const fragment = this.closing;
+    // Tags before the first Cluster describe the whole recording (ffmpeg writes some), not a fragment.
+    if (!this.sawCluster) return;
     if (!fragment) {
       this.orphanTags.push(...tags.filter((t) => t.name !== END_OF_FRAGMENT_TAG));
       if (this.orphanTags.length > MAX_METADATA_ITEMS) {

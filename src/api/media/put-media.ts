@@ -91,19 +91,20 @@ async function readBody(req: IncomingMessage, session: PutMediaSession, send: (a
   const idle = idleWatch(send, timings);
   try {
     for (;;) {
-      const next = await Promise.race([chunks.next(), idle.timeout]);
+      const next = await Promise.race([chunks.next(), idle.timeout]).catch(() => 'broken' as const);
       if (next === 'timeout') return false;
+      if (next === 'broken') {
+        // The producer went away mid-body; nobody may be left to read the ack, but the log says why.
+        session.fail(new IngestError('STREAM_READ_ERROR', 'the request body broke off'));
+        return false;
+      }
       if (next.done) break;
       idle.touch();
       await session.push(next.value);
       if (!session.alive) return false;
     }
     await session.end();
-    return true;
-  } catch {
-    // The producer went away mid-body; nobody may be left to read the ack, but the log says why.
-    session.fail(new IngestError('STREAM_READ_ERROR', 'the request body broke off'));
-    return false;
+    return session.alive;
   } finally {
     idle.stop();
   }
