@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { statSync } from 'node:fs';
 import { findTool } from './process.js';
 
 /**
@@ -29,10 +30,20 @@ export function mkvinfoClusters(file: string): MkvinfoCluster[] {
   const out = execFileSync(MKVINFO!, ['-v', '-z', '-P', file], { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
   const clusters: MkvinfoCluster[] = [];
   let block: { track: number; key: boolean; timestampNs: number } | undefined;
+  // An unknown-size cluster ends where the next level-1 element starts (or the file ends).
+  let unsized: { at: number; size: number } | undefined;
+  const closeUnsized = (end: number) => {
+    if (unsized) unsized.size = end - unsized.at;
+    unsized = undefined;
+  };
   for (const line of out.split('\n')) {
-    const cluster = /^\|\+ Cluster at (\d+) size (\d+)/.exec(line);
+    const levelOne = /^\|\+ .* at (\d+)/.exec(line);
+    if (levelOne) closeUnsized(Number(levelOne[1]));
+    const cluster = /^\|\+ Cluster at (\d+) size (\d+|is unknown)/.exec(line);
     if (cluster) {
-      clusters.push({ at: Number(cluster[1]), size: Number(cluster[2]), timestampNs: 0, frames: [] });
+      const entry = { at: Number(cluster[1]), size: Number(cluster[2]), timestampNs: 0, frames: [] };
+      if (cluster[2] === 'is unknown') unsized = entry;
+      clusters.push(entry);
       continue;
     }
     const current = clusters[clusters.length - 1];
@@ -50,6 +61,7 @@ export function mkvinfoClusters(file: string): MkvinfoCluster[] {
     const frame = /\+ Frame at (\d+) size (\d+)/.exec(line);
     if (frame && block) current.frames.push({ ...block, at: Number(frame[1]), size: Number(frame[2]) });
   }
+  closeUnsized(statSync(file).size);
   return clusters;
 }
 
