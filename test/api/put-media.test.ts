@@ -90,6 +90,38 @@ describe('PutMedia', { skip }, () => {
     }
   });
 
+  test('producer timestamps follow the timecode type; server timestamps are arrival times', async () => {
+    const clusters = mkvinfoClusters(fixture('h264.mkv'));
+    const timecodes = clusters.map((c) => Math.round(c.timestampNs / 1e6));
+    const relative = await newStream(t);
+    const before = Date.now();
+    await rawPutMedia(t.url, readFileSync(fixture('h264.mkv')), {
+      headers: { 'x-amzn-stream-name': relative, 'x-amzn-fragment-timecode-type': 'RELATIVE', 'x-amzn-producer-start-timestamp': '1700000000.25' },
+    });
+    const afterPut = Date.now();
+    const relativeFragments = await storedFragments(t.dataDir, relative);
+    assert.deepEqual(relativeFragments.map((f) => f.producerTimestampMs), timecodes.map((tc) => 1_700_000_000_250 + tc));
+    for (const f of relativeFragments) assert.ok(f.serverTimestampMs >= before && f.serverTimestampMs <= afterPut);
+
+    const absolute = await newStream(t);
+    await rawPutMedia(t.url, readFileSync(fixture('h264.mkv')), {
+      headers: { 'x-amzn-stream-name': absolute, 'x-amzn-fragment-timecode-type': 'ABSOLUTE', 'x-amzn-producer-start-timestamp': '1700000000' },
+    });
+    assert.deepEqual((await storedFragments(t.dataDir, absolute)).map((f) => f.producerTimestampMs), timecodes);
+  });
+
+  test('fragment metadata Tags after a cluster are kept with that fragment', async () => {
+    const stream = await newStream(t);
+    const result = await rawPutMedia(t.url, readFileSync(fixture('h264-with-tags.mkv')), { headers: { 'x-amzn-stream-name': stream } });
+    assert.equal(ofType(result.acks, 'ERROR').length, 0, result.text);
+    const fragments = await storedFragments(t.dataDir, stream);
+    assert.ok(fragments.length > 1);
+    for (const f of fragments) {
+      // END_OF_FRAGMENT after the last cluster is a signal, not metadata.
+      assert.deepEqual(f.tags, [{ name: 'camera', value: 'front' }, { name: 'event', value: 'motion' }], f.fragmentNumber);
+    }
+  });
+
   test('the stream ARN header works as well as the name', async () => {
     const stream = await newStream(t);
     const { StreamInfo } = await t.control().send(new DescribeStreamCommand({ StreamName: stream }));
