@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULT_PORT, resolveOptions, type RawOptions } from './config.js';
 import { startServer } from './server.js';
+import { addPutMediaCommand } from './commands/put-media.js';
 
 const program = new Command('openkvs')
   .description('A self-hosted server that speaks the Amazon Kinesis Video Streams API.')
@@ -51,5 +52,7 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     throw err;
   }
 });
+
+addPutMediaCommand(program);
 
 await program.parseAsync(process.argv);

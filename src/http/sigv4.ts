@@ -5,13 +5,26 @@
  * Both forms are accepted: the Authorization header and the presigned query string.
  * Pure apart from node:crypto — the caller supplies the clock and the secret lookup.
  */
-import { createHash, createHmac, timingSafeEqual } from 'node:crypto';
+import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   IncompleteSignatureException,
   InvalidSignatureException,
   MissingAuthenticationTokenException,
   UnrecognizedClientException,
 } from '../domain/errors.js';
+import {
+  canonicalQueryString,
+  canonicalRequest,
+  canonicalUri,
+  credentialScope,
+  deriveSigningKey,
+  EMPTY_SHA256,
+  formatAmzDate,
+  hmacHex,
+  SIGV4_ALGORITHM as ALGORITHM,
+  SIGV4_TERMINATOR as TERMINATOR,
+  stringToSign,
+} from '../util/sigv4-canonical.js';
 
 export interface SigV4Request {
   method: string;
@@ -34,10 +47,7 @@ export interface VerifiedIdentity {
   region: string;
 }
 
-const ALGORITHM = 'AWS4-HMAC-SHA256';
 const SERVICE = 'kinesisvideo';
-const TERMINATOR = 'aws4_request';
-const EMPTY_SHA256 = 'e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855';
 const UNSIGNED_PAYLOAD = 'UNSIGNED-PAYLOAD';
 const MAX_CLOCK_SKEW_MS = 15 * 60 * 1000;
 const MAX_PRESIGNED_EXPIRES_S = 604800;
@@ -74,11 +84,11 @@ export function verifySigV4(req: SigV4Request, lookup: SecretLookup, nowMs: numb
   checkScope(claim);
   checkRequestTime(claim, nowMs);
   const secret = lookupSecret(claim, lookup);
-  const headerBlock = canonicalHeaderBlock(req.headers, claim.signedHeaders);
   const key = signingKey(secret, claim.scopeDate, claim.region);
+  const scope = credentialScope(claim.scopeDate, claim.region, claim.service);
   const matched = payloadHashCandidates(req, claim).some((payloadHash) => {
-    const canonical = canonicalRequest(req, claim, headerBlock, payloadHash);
-    return signaturesMatch(hmacHex(key, stringToSign(claim, canonical)), claim.signature);
+    const canonical = canonicalRequestOf(req, claim, payloadHash);
+    return signaturesMatch(hmacHex(key, stringToSign(claim.amzDate, scope, canonical)), claim.signature);
   });
   if (!matched) throw new InvalidSignatureException(SIGNATURE_MISMATCH);
   checkDeclaredPayloadHash(req, claim);
@@ -263,10 +273,6 @@ function parseExpires(expires: string): number {
   return seconds;
 }
 
-function formatAmzDate(ms: number): string {
-  return new Date(ms).toISOString().replace(/[-:]/g, '').replace(/\.\d{3}/, '');
-}
-
 // ---------------------------------------------------------------------------------------------
 // Checks that need no secret
 
@@ -331,50 +337,17 @@ function checkDeclaredPayloadHash(req: SigV4Request, claim: SignatureClaim): voi
 }
 
 // ---------------------------------------------------------------------------------------------
-// AWS Signature Version 4, canonical request:
-//   Method \n CanonicalURI \n CanonicalQueryString \n CanonicalHeaders \n SignedHeaders \n HashedPayload
+// The canonical request as the client built it (canonicalization itself: util/sigv4-canonical.ts)
 
-function canonicalRequest(req: SigV4Request, claim: SignatureClaim, headerBlock: string, payloadHash: string): string {
-  return [
-    req.method.toUpperCase(),
-    canonicalUri(req.rawPath),
-    canonicalQueryString(claim.query),
-    headerBlock,
-    claim.signedHeaders.join(';'),
+function canonicalRequestOf(req: SigV4Request, claim: SignatureClaim, payloadHash: string): string {
+  return canonicalRequest({
+    method: req.method,
+    canonicalUri: canonicalUri(req.rawPath),
+    canonicalQuery: canonicalQueryString(claim.query),
+    signedHeaders: claim.signedHeaders,
+    headerValue: (name) => signedHeaderValue(req.headers, name) ?? '',
     payloadHash,
-  ].join('\n');
-}
-
-/**
- * For every service but S3 the path is normalized ('.', '..' and empty segments removed) and each
- * segment URI-encoded once more. SDKs put an already-encoded path on the wire and encode it again
- * when signing, so relative to the raw path the encoding is applied once (e.g. '%20' → '%2520').
- * Matches @smithy/signature-v4 with its default uriEscapePath: true.
- */
-export function canonicalUri(rawPath: string): string {
-  const segments: string[] = [];
-  for (const segment of rawPath.split('/')) {
-    if (segment === '' || segment === '.') continue;
-    if (segment === '..') segments.pop();
-    else segments.push(uriEncode(segment));
-  }
-  const leading = rawPath.startsWith('/') ? '/' : '';
-  const trailing = segments.length > 0 && rawPath.endsWith('/') ? '/' : '';
-  return `${leading}${segments.join('/')}${trailing}`;
-}
-
-/**
- * Parameters sorted by encoded name then encoded value; each name and value is decoded as received
- * and re-encoded with RFC 3986 rules, so any client-side percent-encoding choice canonicalizes alike.
- * X-Amz-Signature is left out: it cannot sign itself.
- */
-function canonicalQueryString(query: Array<[string, string]>): string {
-  return query
-    .filter(([name]) => name !== 'X-Amz-Signature')
-    .map(([name, value]) => [uriEncode(name), uriEncode(value)] as const)
-    .sort(([nameA, valueA], [nameB, valueB]) => compareStrings(nameA, nameB) || compareStrings(valueA, valueB))
-    .map(([name, value]) => `${name}=${value}`)
-    .join('&');
+  });
 }
 
 /** Pairs in wire order; '+' is kept literal (SDKs encode spaces as %20). A parameter without '=' has value ''. */
@@ -387,16 +360,6 @@ function parseQuery(rawQuery: string): Array<[string, string]> {
       const eq = pair.indexOf('=');
       return eq < 0 ? [decodeLenient(pair), ''] : [decodeLenient(pair.slice(0, eq)), decodeLenient(pair.slice(eq + 1))];
     });
-}
-
-/** "name:value\n" per signed header, in the order of the signed header list (which signers sort). */
-function canonicalHeaderBlock(headers: SigV4Request['headers'], signedHeaders: string[]): string {
-  return signedHeaders.map((name) => `${name}:${canonicalHeaderValue(signedHeaderValue(headers, name) ?? '')}\n`).join('');
-}
-
-/** Values trimmed, runs of spaces collapsed (AWS SigV4, canonical headers). */
-function canonicalHeaderValue(value: string): string {
-  return value.replace(/[\r\n]/g, ' ').replace(/[ \t]+/g, ' ').trim();
 }
 
 /**
@@ -433,26 +396,17 @@ function payloadHashCandidates(req: SigV4Request, claim: SignatureClaim): string
 }
 
 // ---------------------------------------------------------------------------------------------
-// AWS Signature Version 4, string to sign and signature
-
-function stringToSign(claim: SignatureClaim, canonical: string): string {
-  const scope = `${claim.scopeDate}/${claim.region}/${claim.service}/${TERMINATOR}`;
-  return [ALGORITHM, claim.amzDate, scope, sha256Hex(canonical)].join('\n');
-}
+// Signature
 
 const SIGNING_KEY_CACHE_LIMIT = 1000;
 const signingKeyCache = new Map<string, Buffer>();
 
-/**
- * kSigning = HMAC(HMAC(HMAC(HMAC("AWS4" + secret, date), region), service), "aws4_request").
- * Four HMACs per request otherwise; the key only changes daily, so it is cached (oldest evicted first).
- */
+/** Four HMACs per request otherwise; the key only changes daily, so it is cached (oldest evicted first). */
 function signingKey(secret: string, scopeDate: string, region: string): Buffer {
   const cacheKey = `${scopeDate}\n${region}\n${secret}`;
   const cached = signingKeyCache.get(cacheKey);
   if (cached) return cached;
-  let key: Buffer = Buffer.from(`AWS4${secret}`, 'utf8');
-  for (const part of [scopeDate, region, SERVICE, TERMINATOR]) key = createHmac('sha256', key).update(part).digest();
+  const key = deriveSigningKey(secret, scopeDate, region, SERVICE);
   if (signingKeyCache.size >= SIGNING_KEY_CACHE_LIMIT) {
     const oldest = signingKeyCache.keys().next().value;
     if (oldest !== undefined) signingKeyCache.delete(oldest);
@@ -472,21 +426,6 @@ function constantTimeEqual(a: string, b: string): boolean {
   return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 }
 
-function hmacHex(key: Buffer, data: string): string {
-  return createHmac('sha256', key).update(data, 'utf8').digest('hex');
-}
-
-function sha256Hex(data: string): string {
-  return createHash('sha256').update(data, 'utf8').digest('hex');
-}
-
-// ---------------------------------------------------------------------------------------------
-// RFC 3986 encoding as SigV4 requires: everything but A-Z a-z 0-9 - _ . ~ is %XX (upper-case hex).
-
-function uriEncode(text: string): string {
-  return encodeURIComponent(text).replace(/[!'()*]/g, (c) => `%${c.charCodeAt(0).toString(16).toUpperCase()}`);
-}
-
 /** Malformed percent-encoding is kept as received; the signature check then decides. */
 function decodeLenient(text: string): string {
   try {
@@ -494,8 +433,4 @@ function decodeLenient(text: string): string {
   } catch {
     return text;
   }
-}
-
-function compareStrings(a: string, b: string): number {
-  return a < b ? -1 : a > b ? 1 : 0;
 }
