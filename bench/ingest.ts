@@ -1,0 +1,320 @@
+/**
+ * PutMedia ingest figures (prints, asserts nothing), against the real server (`bin/openkvs.js
+ * serve` as a child process) over loopback:
+ *   (a) one unpaced session: MB/s of a large synthetic stream (2-s clusters of 30 KB frames),
+ *       median of --runs runs, next to a bare node:http server that only consumes the body.
+ *   (b) N concurrent real-time 2 Mbit/s cameras (30 fps, ~8.3 KB frames, 2-s known-size clusters,
+ *       first cluster of each stream at a random offset) for --seconds: latency from the client
+ *       writing a fragment's last byte to its PERSISTED ack, server CPU% and peak RSS.
+ *
+ *   npm run build && node dist/bench/ingest.js [--streams 50,200,500] [--seconds 20] [--mb 300] [--runs 3] [--dir DIR] [--skip-a] [--skip-b]
+ *
+ * DIR (default: the OS temp folder) holds the server's data dir; put it on the disk under test.
+ */
+import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { request, type ClientRequest } from 'node:http';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
+import { parseArgs } from 'node:util';
+import { concatBytes } from '../src/formats/bytes/read.js';
+import { MatroskaId as Id } from '../src/formats/matroska/ids.js';
+import { elementHeader, uintElement } from '../src/formats/matroska/writer.js';
+import { REPO_ROOT, spawnServer, type RunningServer } from '../test/helpers/process.js';
+import { prng, randomBytes, streamHeader } from '../test/helpers/synthetic-mkv.js';
+
+const { values: args } = parseArgs({
+  options: {
+    streams: { type: 'string', default: '50,200,500' },
+    seconds: { type: 'string', default: '20' },
+    mb: { type: 'string', default: '300' },
+    runs: { type: 'string', default: '3' },
+    dir: { type: 'string' },
+    'skip-a': { type: 'boolean', default: false },
+    'skip-b': { type: 'boolean', default: false },
+  },
+});
+
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+const CLK_TCK = 100; // Linux USER_HZ
+const TARGET_MBPS = 300;
+const TARGET_P99_MS = 100;
+const TARGET_RSS_MB = 512;
+const rng = prng(0xbe7c4);
+const pool = Buffer.from(randomBytes(rng, 4 * 1024 * 1024));
+const poolSlice = (size: number) => {
+  const at = Math.floor(rng() * (pool.length - size));
+  return pool.subarray(at, at + size);
+};
+
+function percentile(sorted: readonly number[], p: number): number {
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
+}
+const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
+
+/** A SimpleBlock (track 1) header for a `size`-byte frame at `timecode` ms into its cluster. */
+function simpleBlockHeader(timecode: number, key: boolean, size: number): Buffer {
+  const blockHeader = Uint8Array.of(0x81, (timecode >> 8) & 0xff, timecode & 0xff, key ? 0x80 : 0);
+  return Buffer.from(concatBytes([elementHeader(Id.SimpleBlock, blockHeader.length + size), blockHeader]));
+}
+
+/** Cluster ID + known size + Timestamp, for a cluster whose blocks take `blocksBytes`. */
+function clusterHead(timecode: number, blocksBytes: number): Buffer {
+  const ts = uintElement(Id.Timestamp, timecode);
+  return Buffer.from(concatBytes([elementHeader(Id.Cluster, ts.length + blocksBytes), ts]));
+}
+
+function startRequest(url: string, stream: string): ClientRequest {
+  return request(`${url}/putMedia`, {
+    method: 'POST',
+    agent: false,
+    headers: { 'x-amzn-stream-name': stream, 'x-amzn-fragment-timecode-type': 'ABSOLUTE', 'x-amzn-producer-start-timestamp': '1700000000.000' },
+  });
+}
+
+/** Feeds acks (one JSON line each) of a response to `onAck`. */
+function readAcks(req: ClientRequest, onAck: (ack: { EventType: string; FragmentTimecode?: number; ErrorCode?: string }) => void): Promise<void> {
+  return new Promise((resolve) => {
+    req.on('error', () => resolve());
+    req.on('response', (res) => {
+      let pending = '';
+      res.setEncoding('utf8');
+      res.on('data', (d: string) => {
+        const lines = (pending + d).split('\n');
+        pending = lines.pop()!;
+        for (const line of lines) if (line.startsWith('{')) onAck(JSON.parse(line));
+      });
+      res.on('end', resolve);
+      res.on('close', resolve);
+      res.on('error', () => resolve());
+    });
+  });
+}
+
+const write = (req: ClientRequest, bytes: Uint8Array) => (req.write(bytes) ? undefined : once(req, 'drain'));
+
+async function startOpenKvs(dir: string): Promise<{ server: RunningServer; dataDir: string }> {
+  const dataDir = await mkdtemp(path.join(dir, 'openkvs-bench-'));
+  const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info' });
+  return { server, dataDir };
+}
+
+async function createStreams(url: string, names: string[]): Promise<void> {
+  const kv = new KinesisVideoClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  for (let i = 0; i < names.length; i += 25) {
+    await Promise.all(names.slice(i, i + 25).map((StreamName) => kv.send(new CreateStreamCommand({ StreamName, DataRetentionInHours: 24 }))));
+  }
+  kv.destroy();
+}
+
+// ---- (a) one unpaced session ----
+
+const A_FRAME_BYTES = 30 * 1024;
+const A_FRAMES_PER_CLUSTER = 60; // 2 s at 30 fps
+
+/** The body of (a) as writes: header, then per cluster its head and its 60 blocks in one write. */
+function unpacedBody(totalBytes: number): Buffer[] {
+  const blocks = Buffer.concat(
+    Array.from({ length: A_FRAMES_PER_CLUSTER }, (_, i) => [simpleBlockHeader(i * 33, i === 0, A_FRAME_BYTES), poolSlice(A_FRAME_BYTES)]).flat(),
+  );
+  const writes: Buffer[] = [Buffer.from(streamHeader())];
+  let bytes = writes[0]!.length;
+  for (let c = 0; bytes < totalBytes; c++) {
+    const head = clusterHead(1_700_000_000_000 + c * 2000, blocks.length);
+    writes.push(head, blocks);
+    bytes += head.length + blocks.length;
+  }
+  return writes;
+}
+
+/** Sends the body as fast as the connection takes it; resolves with MB/s until the response ends. */
+async function sendUnpaced(url: string, path_: string, headers: Record<string, string>, body: Buffer[]): Promise<{ mbps: number; persisted: number; errors: string[] }> {
+  const req = request(`${url}${path_}`, { method: 'POST', agent: false, headers });
+  let persisted = 0;
+  const errors: string[] = [];
+  const done = readAcks(req, (ack) => {
+    if (ack.EventType === 'PERSISTED') persisted++;
+    if (ack.EventType === 'ERROR') errors.push(ack.ErrorCode ?? '?');
+  });
+  const bytes = body.reduce((sum, b) => sum + b.length, 0);
+  const t0 = performance.now();
+  for (const b of body) await write(req, b);
+  req.end();
+  await done;
+  const seconds = (performance.now() - t0) / 1000;
+  return { mbps: bytes / 1e6 / seconds, persisted, errors };
+}
+
+async function startBareServer(): Promise<{ url: string; stop: () => void }> {
+  const code = `require('http').createServer((q, s) => { q.resume(); q.on('end', () => s.end('{}\\n')); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+  const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { url: `http://127.0.0.1:${line.trim()}`, stop: () => child.kill('SIGKILL') };
+}
+
+async function benchUnpaced(dir: string): Promise<void> {
+  const totalBytes = Number(args.mb) * 1e6;
+  const runs = Number(args.runs);
+  const body = unpacedBody(totalBytes);
+  const mb = body.reduce((s, b) => s + b.length, 0) / 1e6;
+  console.log(`(a) one unpaced session: ${mb.toFixed(0)} MB, ${(body.length - 1) / 2} clusters of ${A_FRAMES_PER_CLUSTER} x ${A_FRAME_BYTES / 1024} KB frames, median of ${runs} runs`);
+  const bare = await startBareServer();
+  const kvs: number[] = [];
+  const baseline: number[] = [];
+  try {
+    for (let run = 0; run < runs; run++) {
+      const { server, dataDir } = await startOpenKvs(dir);
+      try {
+        await createStreams(server.url, ['unpaced']);
+        const r = await sendUnpaced(server.url, '/putMedia', { 'x-amzn-stream-name': 'unpaced', 'x-amzn-fragment-timecode-type': 'ABSOLUTE' }, body);
+        kvs.push(r.mbps);
+        const b = await sendUnpaced(bare.url, '/', {}, body);
+        baseline.push(b.mbps);
+        console.log(`    run ${run + 1}: openkvs ${r.mbps.toFixed(1)} MB/s (${r.persisted} PERSISTED${r.errors.length ? `, errors ${r.errors.join(',')}` : ''}), bare node:http ${b.mbps.toFixed(1)} MB/s`);
+      } finally {
+        await server.stop();
+        await rm(dataDir, { recursive: true, force: true });
+      }
+    }
+  } finally {
+    bare.stop();
+  }
+  const k = median(kvs);
+  const b = median(baseline);
+  console.log(`    openkvs median ${k.toFixed(1)} MB/s (target >= ${TARGET_MBPS} MB/s: ${k >= TARGET_MBPS ? 'met' : 'MISSED'}); bare node:http median ${b.toFixed(1)} MB/s; ratio ${(k / b).toFixed(2)}`);
+}
+
+// ---- (b) N real-time cameras ----
+
+const B_FPS = 30;
+const B_FRAME_MS = 1000 / B_FPS;
+const B_FRAME_BYTES = Math.round(2_000_000 / 8 / B_FPS); // 2 Mbit/s
+const B_FRAMES_PER_CLUSTER = 60;
+
+interface Camera {
+  readonly name: string;
+  req: ClientRequest | undefined;
+  /** performance.now() when frame 0 of the first cluster is due. */
+  readonly start: number;
+  next: number;
+  /** Cluster timecode → when its last byte was written. */
+  readonly lastByteAt: Map<number, number>;
+}
+
+function procStat(pid: number): { cpuTicks: number; rssKb: number; hwmKb: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  return {
+    cpuTicks: Number(fields[11]) + Number(fields[12]), // utime + stime (fields 14, 15 of stat)
+    rssKb: Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]),
+    hwmKb: Number(/VmHWM:\s+(\d+)/.exec(status)?.[1]),
+  };
+}
+
+async function benchCameras(dir: string, count: number, seconds: number): Promise<void> {
+  const { server, dataDir } = await startOpenKvs(dir);
+  const pid = server.child.pid!;
+  try {
+    const names = Array.from({ length: count }, (_, i) => `cam-${i}`);
+    await createStreams(server.url, names);
+    const blockBytes = simpleBlockHeader(0, true, B_FRAME_BYTES).length + B_FRAME_BYTES;
+    const blocksPerCluster = blockBytes * B_FRAMES_PER_CLUSTER;
+    const header = Buffer.from(streamHeader());
+    const latencies: number[] = [];
+    const lateWrites: number[] = [];
+    const errors: string[] = [];
+    let sentClusters = 0;
+    const t0 = performance.now() + 500;
+    const endAt = t0 + seconds * 1000;
+    const cameras: Camera[] = names.map((name) => ({ name, req: undefined, start: t0 + rng() * 2000, next: 0, lastByteAt: new Map() }));
+    const acked: Promise<void>[] = [];
+    for (const cam of cameras) {
+      const req = startRequest(server.url, cam.name);
+      cam.req = req;
+      acked.push(
+        readAcks(req, (ack) => {
+          if (ack.EventType === 'ERROR') errors.push(`${cam.name}: ${ack.ErrorCode}`);
+          if (ack.EventType !== 'PERSISTED') return;
+          const at = cam.lastByteAt.get(ack.FragmentTimecode!);
+          if (at !== undefined) {
+            latencies.push(performance.now() - at);
+            cam.lastByteAt.delete(ack.FragmentTimecode!);
+          }
+        }),
+      );
+      req.write(header);
+    }
+    const before = procStat(pid);
+    let peakRssKb = before.rssKb;
+    const sampler = setInterval(() => (peakRssKb = Math.max(peakRssKb, procStat(pid).rssKb)), 500);
+    // The pacer: every tick writes each camera's frames that are due, one write per frame.
+    await new Promise<void>((resolve) => {
+      const tick = () => {
+        const now = performance.now();
+        let allDone = true;
+        for (const cam of cameras) {
+          for (;;) {
+            const due = cam.start + cam.next * B_FRAME_MS;
+            const inCluster = cam.next % B_FRAMES_PER_CLUSTER;
+            // Stop at a cluster boundary once the time is up.
+            if (inCluster === 0 && due >= endAt) break;
+            allDone = false;
+            if (due > now) break;
+            lateWrites.push(now - due);
+            const clusterTimecode = 1_700_000_000_000 + Math.floor(cam.next / B_FRAMES_PER_CLUSTER) * 2000;
+            const parts = [simpleBlockHeader(Math.round(inCluster * B_FRAME_MS), inCluster === 0, B_FRAME_BYTES), poolSlice(B_FRAME_BYTES)];
+            if (inCluster === 0) parts.unshift(clusterHead(clusterTimecode, blocksPerCluster));
+            cam.req!.write(Buffer.concat(parts));
+            if (inCluster === B_FRAMES_PER_CLUSTER - 1) {
+              cam.lastByteAt.set(clusterTimecode, performance.now());
+              sentClusters++;
+            }
+            cam.next++;
+          }
+        }
+        if (allDone) resolve();
+        else setTimeout(tick, 2);
+      };
+      setTimeout(tick, Math.max(0, t0 - performance.now()));
+    });
+    const windowMs = performance.now() - t0;
+    const after = procStat(pid);
+    // Acks of the last clusters, then end every session.
+    await new Promise((r) => setTimeout(r, 2000));
+    clearInterval(sampler);
+    const missing = cameras.reduce((sum, c) => sum + c.lastByteAt.size, 0);
+    for (const cam of cameras) cam.req!.end();
+    await Promise.race([Promise.all(acked), new Promise((r) => setTimeout(r, 5000))]);
+    const sorted = [...latencies].sort((a, b) => a - b);
+    const late = [...lateWrites].sort((a, b) => a - b);
+    const cpu = ((after.cpuTicks - before.cpuTicks) / CLK_TCK / (windowMs / 1000)) * 100;
+    const p99 = percentile(sorted, 99);
+    const peakMb = Math.max(peakRssKb, after.hwmKb) / 1024;
+    console.log(
+      `(b) ${count} cameras x 2 Mbit/s for ${(windowMs / 1000).toFixed(1)} s: ${sentClusters} fragments, PERSISTED latency ` +
+        `p50 ${percentile(sorted, 50).toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms` +
+        `${missing ? `, ${missing} without PERSISTED within 2 s` : ''}; server CPU ${cpu.toFixed(0)}% (of 1 core); peak RSS ${peakMb.toFixed(0)} MB; ` +
+        `client write lag p50 ${percentile(late, 50).toFixed(1)} ms p99 ${percentile(late, 99).toFixed(1)} ms` +
+        `${errors.length ? `; ERROR acks ${errors.length} (${errors.slice(0, 3).join('; ')})` : ''}`,
+    );
+    if (count >= 500) {
+      console.log(`    target at 500 streams: p99 <= ${TARGET_P99_MS} ms (${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}), RSS <= ${TARGET_RSS_MB} MB (${peakMb <= TARGET_RSS_MB ? 'met' : 'MISSED'})`);
+    }
+  } finally {
+    await server.stop();
+    await rm(dataDir, { recursive: true, force: true });
+  }
+}
+
+const dir = args.dir ?? tmpdir();
+console.log(`node ${process.version}, data under ${dir}`);
+if (!args['skip-a']) await benchUnpaced(dir);
+if (!args['skip-b']) {
+  for (const n of args.streams.split(',').map(Number)) await benchCameras(dir, n, Number(args.seconds));
+}
