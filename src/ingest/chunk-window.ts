@@ -12,6 +12,10 @@ export class ChunkWindow {
   }
 
   append(bytes: Uint8Array): void {
+    // A socket read lands in a 64 KiB allocation and the chunk is a view of part of it: holding a
+    // small view for the seconds a fragment lasts would pin the whole allocation (500 cameras
+    // writing 8 KB frames pinned 8 times their data). Such chunks are copied once, compactly.
+    if (bytes.byteLength * 2 < bytes.buffer.byteLength) bytes = new Uint8Array(bytes);
     this.chunks.push({ start: this.total, bytes });
     this.total += bytes.byteLength;
   }

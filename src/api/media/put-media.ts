@@ -91,7 +91,7 @@ async function readBody(req: IncomingMessage, session: PutMediaSession, send: (a
   const idle = idleWatch(send, timings);
   try {
     for (;;) {
-      const next = await Promise.race([chunks.next(), idle.timeout]).catch(() => 'broken' as const);
+      const next = await Promise.race([chunks.next(), idle.timeout()]).catch(() => 'broken' as const);
       if (next === 'timeout') return false;
       if (next === 'broken') {
         // The producer went away mid-body; nobody may be left to read the ack, but the log says why.
@@ -110,18 +110,21 @@ async function readBody(req: IncomingMessage, session: PutMediaSession, send: (a
   }
 }
 
-/** IDLE acks while no data arrives; `timeout` resolves after `timings.timeoutMs` without data. */
+/**
+ * IDLE acks while no data arrives; `timeout()` resolves once `timings.timeoutMs` pass without data.
+ * Each wait gets a promise of its own: racing every read against one long-lived pending promise
+ * would pile a reaction per read onto it, each holding its chunk, for the whole session.
+ */
 function idleWatch(send: (ack: Ack) => void, timings: IdleTimings) {
   let lastDataMs = Date.now();
-  let timeUp: (value: 'timeout') => void = () => {};
-  const timeout = new Promise<'timeout'>((resolve) => (timeUp = resolve));
+  let timeUp: ((value: 'timeout') => void) | undefined;
   const timer = setInterval(() => {
     const quietMs = Date.now() - lastDataMs;
-    if (quietMs >= timings.timeoutMs) timeUp('timeout');
+    if (quietMs >= timings.timeoutMs) timeUp?.('timeout');
     else if (quietMs >= timings.ackIntervalMs) send(IDLE_ACK);
   }, timings.ackIntervalMs);
   return {
-    timeout,
+    timeout: () => new Promise<'timeout'>((resolve) => (timeUp = resolve)),
     touch: () => (lastDataMs = Date.now()),
     stop: () => clearInterval(timer),
   };
