@@ -16,18 +16,8 @@ import {
   stringElement,
   uintElement,
 } from '../../src/formats/matroska/writer.js';
+export { prng } from './prng.js';
 
-/** mulberry32: a small seeded PRNG, so every run with one seed sends the same bytes. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 export type Rng = () => number;
 export const randInt = (rng: Rng, lo: number, hi: number) => lo + Math.floor(rng() * (hi - lo + 1));

@@ -16,6 +16,7 @@ import {
   unknownSizeElement,
   type BlockDataOptions,
 } from '../../../../src/formats/matroska/writer.js';
+export { prng } from '../../../helpers/prng.js';
 
 export { concatBytes };
 
@@ -144,17 +145,6 @@ export function parseBytewise(bytes: Uint8Array): ParseResult {
   return parseChunked(bytes, () => 1);
 }
 
-/** Mulberry32: a small seeded PRNG for reproducible "random" chunkings. */
-export function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /** Events without the `bytes` copies, for compact deep-equal checks. */
 export function kinds(events: readonly MkvEvent[]): string[] {
