@@ -7,7 +7,7 @@ import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
 import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
-import { openBlobStore, openIndexStore } from './storage/open.js';
+import { openBlobStore, openIndexStore, redactStorageUrl } from './storage/open.js';
 import { recoverUnreferencedBytes } from './storage/recover.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
@@ -37,7 +37,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const clock = deps.clock ?? systemClock;
   const authenticate = buildAuthenticator(options, clock);
   const index = await openIndexStore(options.indexUrl);
-  const blobs = await openBlobStore(options.storageUrl).catch(async (err: unknown) => {
+  const blobs = await openBlobStore(options.storageUrl, { s3: options.s3 }).catch(async (err: unknown) => {
     await index.close();
     throw err;
   });
@@ -69,7 +69,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   http.on('request', handler);
   // Requests with `Expect: 100-continue` too: each route decides when to let the body come.
   http.on('checkContinue', handler);
-  log.info({ url, publicUrl: app.publicUrl, index: options.indexUrl, storage: options.storageUrl }, 'openkvs listening');
+  log.info({ url, publicUrl: app.publicUrl, index: redactStorageUrl(options.indexUrl), storage: options.storageUrl }, 'openkvs listening');
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= shutdown(http, app));
   return { url, publicUrl: app.publicUrl, log, close };

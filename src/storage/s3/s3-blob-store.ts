@@ -222,7 +222,8 @@ export function createS3Client(options: S3Options): S3Client {
   return new S3Client({
     endpoint: options.endpoint,
     region: options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
-    forcePathStyle: options.forcePathStyle ?? false,
+    // Clones are usually reached by IP or a plain host name, where bucket-in-host names cannot resolve.
+    forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
     requestChecksumCalculation: checksum,
     responseChecksumValidation: checksum,
   });

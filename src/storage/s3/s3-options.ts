@@ -9,7 +9,7 @@ export interface S3Options {
   readonly endpoint?: string | undefined;
   /** Signing region; undefined = AWS_REGION, else us-east-1. */
   readonly region?: string | undefined;
-  /** Bucket in the path (http://host/bucket/key) rather than the host name; most clones need it. */
+  /** Bucket in the path (http://host/bucket/key) rather than the host name; default: on with an endpoint. */
   readonly forcePathStyle?: boolean | undefined;
   /**
    * `when-supported` (the SDK default) adds CRC checksums to every upload and validates them on
