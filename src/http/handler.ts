@@ -66,5 +66,6 @@ async function handle(
   }
   const input = parseJsonObject(body.bytes);
   validateInput(route.operation.shape.input, input);
+  if (route.kind === 'json-stream') return route.operation.handle(input as never, res, ctx);
   sendJson(res, 200, await route.operation.handle(input as never, ctx));
 }
