@@ -80,6 +80,15 @@ export interface IndexStore {
     query: { range: FragmentTimeRange; limit: number; newestFirst?: boolean },
   ): Promise<FragmentRecord[]>;
   /**
+   * How many of the stream's fragments have a timestamp of kind `by` in [fromMs, beforeMs), plus
+   * those at exactly `beforeMs` with a number below `beforeNumber`: the position of that fragment
+   * in the (timestamp, number) order counted from `fromMs` (a live playlist's media sequence).
+   */
+  countFragmentsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string },
+  ): Promise<number>;
+  /**
    * Retention: removes the stream's fragments whose server timestamp is before `serverTimestampMs`
    * (their bytes stay until the blob objects they point into are deleted); returns how many.
    */

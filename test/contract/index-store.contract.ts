@@ -714,6 +714,24 @@ function timeQueryTests(h: Harness): void {
       await assert.rejects(h.store.fragmentsByTime(a, { range: all, limit: -1 }), RangeError);
     });
 
+    test('countFragmentsBefore counts in (timestamp, number) order from fromMs', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await mixedTimes(a, headerId);
+      await h.store.commitFragments([sampleFragment(b, headerId, 7, { producerTimestampMs: 150 })]);
+      const count = (fromMs: number, beforeMs: number, seq: number) =>
+        h.store.countFragmentsBefore(a, { by: 'producer', fromMs, beforeMs, beforeNumber: formatFragmentNumber(BigInt(seq)) });
+      // Order: 1@100, 3@200, 4@200, 2@300, 6@400, 5@500.
+      assert.equal(await count(0, 100, 1), 0);
+      assert.equal(await count(0, 200, 3), 1);
+      assert.equal(await count(0, 200, 4), 2);
+      assert.equal(await count(0, 300, 2), 3);
+      assert.equal(await count(0, 500, 5), 5);
+      assert.equal(await count(150, 500, 5), 4);
+      assert.equal(await count(0, 1000, 99), 6);
+      const server = { by: 'server', fromMs: 1025, beforeMs: 1060, beforeNumber: formatFragmentNumber(6n) } as const;
+      assert.equal(await h.store.countFragmentsBefore(a, server), 3);
+    });
+
     test('deleteFragmentsBefore removes by server time, strictly before, only in that stream', async () => {
       const { a, b, headerId } = await twoStreams(h.store);
       await mixedTimes(a, headerId);

@@ -41,6 +41,13 @@ export interface TimeRangeParams {
   limit: number;
 }
 
+export interface CountParams {
+  streamId: number;
+  fromMs: number;
+  beforeMs: number;
+  beforeNumber: string;
+}
+
 /** One prepared statement per timestamp kind: each can then use its own index. */
 type PerKind<S> = Readonly<Record<FragmentTimestampKind, S>>;
 
@@ -50,6 +57,7 @@ export interface FragmentStatements {
   readonly listFragmentsInRange: PerKind<Statement<ListParams & TimeRangeParams, FragmentRow>>;
   readonly fragmentsByTime: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly fragmentsByTimeNewestFirst: PerKind<Statement<TimeRangeParams, FragmentRow>>;
+  readonly countFragmentsBefore: PerKind<Statement<CountParams, number>>;
   readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number }>;
   readonly selectFragment: Statement<[number, string], FragmentRow>;
   readonly deleteStreamFragments: Statement<[number]>;
@@ -103,6 +111,15 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
          WHERE stream_id = @streamId AND ${column} BETWEEN @startMs AND @endMs
          ORDER BY ${column} DESC, fragment_number DESC LIMIT @limit`,
       ),
+    ),
+    countFragmentsBefore: perKind((column) =>
+      db
+        .prepare<CountParams, number>(
+          `SELECT COUNT(*) FROM fragments
+           WHERE stream_id = @streamId AND ${column} BETWEEN @fromMs AND @beforeMs
+             AND (${column} < @beforeMs OR fragment_number < @beforeNumber)`,
+        )
+        .pluck(),
     ),
     deleteFragmentsBefore: db.prepare<{ streamId: number; beforeMs: number }>(
       'DELETE FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs',

@@ -11,7 +11,7 @@ import type {
   StreamRecord,
   StreamStatus,
 } from '../../domain/stream.js';
-import type { FragmentTimeRange, IndexStore } from '../index-store.js';
+import type { FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
 import {
   plainBytes,
   prepareFragmentStatements,
@@ -244,6 +244,14 @@ export class SqliteIndexStore implements IndexStore {
     const statements = query.newestFirst ? this.fragmentStmts.fragmentsByTimeNewestFirst : this.fragmentStmts.fragmentsByTime;
     const rows = statements[range.by].all({ streamId, startMs: range.startMs, endMs: range.endMs, limit: query.limit });
     return rows.map(toFragmentRecord);
+  }
+
+  async countFragmentsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string },
+  ): Promise<number> {
+    const { by, ...params } = query;
+    return this.fragmentStmts.countFragmentsBefore[by].get({ streamId, ...params }) ?? 0;
   }
 
   async deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number> {
