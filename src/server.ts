@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './api/context.js';
-import { buildRoutes } from './api/routes.js';
+import { buildPlaybackRoutes, buildRoutes } from './api/routes.js';
 import { ConfigError, listenUrl, type ServerOptions } from './config.js';
 import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.js';
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
@@ -68,7 +68,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle),
     feed,
   };
-  const handler = createRequestHandler(app, buildRoutes(), authenticate);
+  const handler = createRequestHandler(app, { operations: buildRoutes(), playback: buildPlaybackRoutes() }, authenticate);
   http.on('request', handler);
   // Requests with `Expect: 100-continue` too: each route decides when to let the body come.
   http.on('checkContinue', handler);

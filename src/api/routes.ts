@@ -19,6 +19,7 @@ import { updateStreamStorageConfiguration } from './control/update-stream-storag
 import { updateStream } from './control/update-stream.js';
 import { putMedia } from './media/put-media.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
+import type { PlaybackResource } from './playback/resource.js';
 import { operations as archivedMedia } from './shapes/kinesis-video-archived-media.js';
 import { operations as media } from './shapes/kinesis-video-media.js';
 import { operations as control } from './shapes/kinesisvideo.js';
@@ -76,4 +77,11 @@ export function buildRoutes(): Map<string, Route> {
   for (const operation of jsonStreaming) routes.set(operation.shape.path, { kind: 'json-stream', operation });
   for (const operation of streaming) routes.set(operation.path, { kind: 'stream', operation });
   return routes;
+}
+
+/** GET resources of HLS and DASH sessions. */
+const playbackResources: readonly PlaybackResource[] = [];
+
+export function buildPlaybackRoutes(): Map<string, PlaybackResource> {
+  return new Map(playbackResources.map((resource) => [resource.path, resource]));
 }
