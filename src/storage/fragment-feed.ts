@@ -6,6 +6,7 @@
  * adapter carries the same events over LISTEN/NOTIFY (DESIGN §6).
  */
 export type FeedEvent =
+  /** `lastFragmentNumber` is '' when unknown (a wake-up after the feed lost contact). */
   | { readonly type: 'fragments-indexed'; readonly streamId: number; readonly lastFragmentNumber: string }
   | { readonly type: 'stream-deleted'; readonly streamId: number };
 
