@@ -1,12 +1,13 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './api/context.js';
-import { buildRoutes } from './api/routes.js';
+import { buildPlaybackRoutes, buildRoutes } from './api/routes.js';
 import { ConfigError, listenUrl, type ServerOptions } from './config.js';
 import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.js';
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
 import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
+import { LocalFragmentFeed } from './storage/fragment-feed.js';
 import { openBlobStore, openIndexStore, redactStorageUrl } from './storage/open.js';
 import { recoverUnreferencedBytes } from './storage/recover.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -55,6 +56,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     throw err;
   });
   const url = listenUrl(options.host, port);
+  const feed = new LocalFragmentFeed();
   const app: AppContext = {
     index,
     blobs,
@@ -63,9 +65,10 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     publicUrl: options.publicUrl ?? url,
     clock,
     log,
-    ingest: new IngestService(index, blobs, log, deps.putMediaIdle),
+    ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle),
+    feed,
   };
-  const handler = createRequestHandler(app, buildRoutes(), authenticate);
+  const handler = createRequestHandler(app, { operations: buildRoutes(), playback: buildPlaybackRoutes() }, authenticate);
   http.on('request', handler);
   // Requests with `Expect: 100-continue` too: each route decides when to let the body come.
   http.on('checkContinue', handler);
@@ -104,6 +107,6 @@ async function shutdown(http: Server, app: AppContext): Promise<void> {
   await closed;
   clearTimeout(force);
   await app.ingest.drain();
-  await Promise.all([app.index.close(), app.blobs.close()]);
+  await Promise.all([app.index.close(), app.blobs.close(), app.feed.close()]);
   app.log.info('openkvs stopped');
 }
