@@ -741,6 +741,19 @@ function timeQueryTests(h: Harness): void {
       assert.equal(await h.store.deleteFragmentsBefore(a, 1030), 0);
       assert.deepEqual(seqs(await h.store.listFragments(b, { limit: 10 })), [7]);
     });
+
+    // Times parsed from seconds (1700000000.123 * 1000) need not be whole milliseconds.
+    test('bounds with a fraction of a millisecond compare as the numbers they are', async () => {
+      const { a, headerId } = await twoStreams(h.store);
+      await mixedTimes(a, headerId);
+      const range = { by: 'producer', startMs: 199.5, endMs: 300.5 } as const;
+      assert.deepEqual(seqs(await h.store.listFragments(a, { range, limit: 10 })), [2, 3, 4]);
+      assert.deepEqual(seqs(await h.store.fragmentsByTime(a, { range: { by: 'producer', startMs: 100.2, endMs: 400 }, limit: 10 })), [3, 4, 2, 6]);
+      const count = await h.store.countFragmentsBefore(a, { by: 'producer', fromMs: 99.9, beforeMs: 200.5, beforeNumber: formatFragmentNumber(1n) });
+      assert.equal(count, 3);
+      assert.equal(await h.store.deleteFragmentsBefore(a, 1020.5), 2);
+      assert.deepEqual(seqs(await h.store.listFragments(a, { limit: 10 })), [3, 4, 5, 6]);
+    });
   });
 }
 

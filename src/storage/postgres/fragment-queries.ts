@@ -1,5 +1,6 @@
 import type pg from 'pg';
 import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
+import type { FragmentTimeRange, FragmentTimestampKind } from '../index-store.js';
 import { inTransaction, type Queryable } from './pool.js';
 import {
   FRAGMENT_COLUMNS,
@@ -15,6 +16,28 @@ import {
 /** One INSERT for a whole batch: each column arrives as one array parameter. */
 const INSERT_FRAGMENTS = `INSERT INTO fragments (${FRAGMENT_COLUMNS})
   SELECT * FROM unnest(${FRAGMENT_COLUMN_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
+
+const TIMESTAMP_COLUMN: Readonly<Record<FragmentTimestampKind, string>> = {
+  producer: 'producer_ts_ms',
+  server: 'server_ts_ms',
+};
+
+/**
+ * The timestamp column a query selects on. Times arrive as JavaScript numbers that may carry a
+ * fraction (timestamps parsed from seconds); the BIGINT columns hold whole milliseconds, so the
+ * bounds are rounded in SQL (CEIL/FLOOR of a numeric parameter), which keeps every comparison
+ * exact and still lets the (stream_id, timestamp) indexes serve the range.
+ */
+function timestampColumn(by: FragmentTimestampKind): string {
+  const column = TIMESTAMP_COLUMN[by];
+  if (column === undefined) throw new RangeError(`unknown fragment timestamp kind ${String(by)}`);
+  return column;
+}
+
+function finiteMs(value: number, what: string): number {
+  if (!Number.isFinite(value)) throw new RangeError(`${what} must be a finite number of milliseconds, got ${value}`);
+  return value;
+}
 
 /**
  * The fragment side of the PostgreSQL index: `fragments`, `track_headers` and
@@ -89,6 +112,55 @@ export class FragmentQueries {
       [streamId, afterNumber, limit],
     );
     return result.rows.map(toFragmentRecord);
+  }
+
+  /** In number order, only fragments whose timestamp of kind `range.by` is in [startMs, endMs]. */
+  async listInRange(streamId: number, afterNumber: string, range: FragmentTimeRange, limit: number): Promise<FragmentRecord[]> {
+    const column = timestampColumn(range.by);
+    const result = await this.pool.query<FragmentRow>(
+      `SELECT ${FRAGMENT_COLUMNS} FROM fragments
+       WHERE stream_id = $1 AND fragment_number > $2
+         AND ${column} BETWEEN CEIL($3::numeric) AND FLOOR($4::numeric)
+       ORDER BY fragment_number LIMIT $5`,
+      [streamId, afterNumber, finiteMs(range.startMs, 'startMs'), finiteMs(range.endMs, 'endMs'), limit],
+    );
+    return result.rows.map(toFragmentRecord);
+  }
+
+  async byTime(streamId: number, range: FragmentTimeRange, limit: number, newestFirst: boolean): Promise<FragmentRecord[]> {
+    const column = timestampColumn(range.by);
+    const direction = newestFirst ? 'DESC' : 'ASC';
+    const result = await this.pool.query<FragmentRow>(
+      `SELECT ${FRAGMENT_COLUMNS} FROM fragments
+       WHERE stream_id = $1 AND ${column} BETWEEN CEIL($2::numeric) AND FLOOR($3::numeric)
+       ORDER BY ${column} ${direction}, fragment_number ${direction} LIMIT $4`,
+      [streamId, finiteMs(range.startMs, 'startMs'), finiteMs(range.endMs, 'endMs'), limit],
+    );
+    return result.rows.map(toFragmentRecord);
+  }
+
+  /** Fragments in [fromMs, beforeMs), plus those at exactly beforeMs numbered below beforeNumber. */
+  async countBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string },
+  ): Promise<number> {
+    const column = timestampColumn(query.by);
+    const result = await this.pool.query<{ n: string }>(
+      `SELECT COUNT(*)::text AS n FROM fragments
+       WHERE stream_id = $1 AND ${column} BETWEEN CEIL($2::numeric) AND FLOOR($3::numeric)
+         AND (${column} < $3::numeric OR fragment_number < $4)`,
+      [streamId, finiteMs(query.fromMs, 'fromMs'), finiteMs(query.beforeMs, 'beforeMs'), query.beforeNumber],
+    );
+    return toSafeInteger(result.rows[0]?.n ?? '0', 'fragment count');
+  }
+
+  /** Retention: one statement, so a node sweeping a stream never sees half of another's sweep. */
+  async deleteBefore(streamId: number, serverTimestampMs: number): Promise<number> {
+    const result = await this.pool.query(
+      'DELETE FROM fragments WHERE stream_id = $1 AND server_ts_ms < CEIL($2::numeric)',
+      [streamId, finiteMs(serverTimestampMs, 'serverTimestampMs')],
+    );
+    return result.rowCount ?? 0;
   }
 
   async get(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined> {

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
 import type { NewStream, StreamPatch, StreamRecord } from '../../domain/stream.js';
-import type { IndexStore } from '../index-store.js';
+import type { FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
 import { FragmentQueries } from './fragment-queries.js';
 import { migrate } from './migrations.js';
 import { createPool, inTransaction, redactedUrl, type Queryable } from './pool.js';
@@ -150,9 +150,33 @@ export class PostgresIndexStore implements IndexStore {
     return this.fragments.commit(fragments);
   }
 
-  async listFragments(streamId: number, query: { afterNumber?: string; limit: number }): Promise<FragmentRecord[]> {
+  async listFragments(
+    streamId: number,
+    query: { afterNumber?: string; range?: FragmentTimeRange; limit: number },
+  ): Promise<FragmentRecord[]> {
     checkLimit('listFragments', query.limit);
-    return this.fragments.list(streamId, query.afterNumber ?? '', query.limit);
+    const afterNumber = query.afterNumber ?? '';
+    if (query.range === undefined) return this.fragments.list(streamId, afterNumber, query.limit);
+    return this.fragments.listInRange(streamId, afterNumber, query.range, query.limit);
+  }
+
+  async fragmentsByTime(
+    streamId: number,
+    query: { range: FragmentTimeRange; limit: number; newestFirst?: boolean },
+  ): Promise<FragmentRecord[]> {
+    checkLimit('fragmentsByTime', query.limit);
+    return this.fragments.byTime(streamId, query.range, query.limit, query.newestFirst === true);
+  }
+
+  async countFragmentsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string },
+  ): Promise<number> {
+    return this.fragments.countBefore(streamId, query);
+  }
+
+  async deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number> {
+    return this.fragments.deleteBefore(streamId, serverTimestampMs);
   }
 
   async getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined> {
