@@ -11,7 +11,8 @@ import { freePort, serviceUnavailable } from './services.js';
  * A throwaway PostgreSQL cluster for the tests: initdb into a temporary directory, listening on
  * 127.0.0.1 at a free port, stopped and deleted by stop() (or, failing that, when the test
  * process exits). As root, initdb and the server run as the `postgres` user (both refuse root).
- * Durability is switched off (fsync=off): the cluster lives for one test file and speed matters.
+ * Durability is switched off (fsync=off) unless asked for: the cluster lives for one test file
+ * and speed matters.
  */
 export interface PostgresServer {
   /** postgres://postgres@127.0.0.1:PORT/DATABASE */
@@ -58,7 +59,12 @@ async function runAsServerUser(command: string, args: string[]): Promise<void> {
   await run(file, argv, { timeout: 60_000 });
 }
 
-export async function startPostgres(): Promise<PostgresServer> {
+export interface PostgresStartOptions {
+  /** Keep fsync and synchronous commits on (benchmarks); tests default to off, for speed. */
+  readonly durable?: boolean;
+}
+
+export async function startPostgres(options: PostgresStartOptions = {}): Promise<PostgresServer> {
   const bin = findPostgresBin();
   if (bin === undefined) throw new Error('PostgreSQL is not installed (apt-get install postgresql)');
   const dir = await mkdtemp(path.join(tmpdir(), 'openkvs-pg-'));
@@ -69,7 +75,7 @@ export async function startPostgres(): Promise<PostgresServer> {
   const data = path.join(dir, 'data');
   try {
     await runAsServerUser(path.join(bin, 'initdb'), ['-D', data, '-A', 'trust', '-U', 'postgres', '-E', 'UTF8', '--no-sync', '--locale=C.UTF-8']);
-    const port = await startServerOnFreePort(bin, dir, data);
+    const port = await startServerOnFreePort(bin, dir, data, options.durable === true);
     return serverHandle(bin, dir, data, port);
   } catch (err) {
     const log = await readFile(path.join(dir, 'log'), 'utf8').catch(() => '');
@@ -87,13 +93,13 @@ function postgresUser(): { uid: number; gid: number } {
 }
 
 /** Another process may take the free port first: try a few. */
-async function startServerOnFreePort(bin: string, dir: string, data: string): Promise<number> {
+async function startServerOnFreePort(bin: string, dir: string, data: string, durable: boolean): Promise<number> {
   let lastError: unknown;
   for (let attempt = 0; attempt < 3; attempt++) {
     const port = await freePort();
     const serverOptions = [
-      `-k ${dir}`, '-c listen_addresses=127.0.0.1', `-p ${port}`,
-      '-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off', '-c max_connections=200',
+      `-k ${dir}`, '-c listen_addresses=127.0.0.1', `-p ${port}`, '-c max_connections=200',
+      ...(durable ? [] : ['-c fsync=off', '-c synchronous_commit=off', '-c full_page_writes=off']),
     ].join(' ');
     try {
       await runAsServerUser(path.join(bin, 'pg_ctl'), ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '30', '-o', serverOptions, 'start']);
