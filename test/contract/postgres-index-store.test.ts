@@ -87,6 +87,21 @@ function postgresOnlyTests(server: () => PostgresServer): void {
     }
   });
 
+  test('a search_path in the URL keeps the tables in that schema, so deployments can share a database', async () => {
+    const url = await server().createDatabase();
+    await queryAt(url, 'CREATE SCHEMA tenant_a; CREATE SCHEMA tenant_b');
+    const inSchema = (schema: string) => `${url}?options=${encodeURIComponent(`-c search_path=${schema}`)}&max=2`;
+    const [a, b] = await Promise.all([PostgresIndexStore.open(inSchema('tenant_a')), PostgresIndexStore.open(inSchema('tenant_b'))]);
+    try {
+      await a.createStream(newStream('only-in-a'), {});
+      assert.equal(await b.getStreamByName('only-in-a'), undefined);
+      assert.deepEqual(await queryAt(url, 'SELECT name FROM tenant_a.streams'), [{ name: 'only-in-a' }]);
+      assert.deepEqual(await queryAt(url, "SELECT count(*)::int AS n FROM pg_tables WHERE schemaname = 'public'"), [{ n: 0 }]);
+    } finally {
+      await Promise.all([a.close(), b.close()]);
+    }
+  });
+
   test('an unreachable database fails open with the URL, password redacted', async () => {
     const dead = 'postgres://openkvs:secret-pw@127.0.0.1:1/none';
     await assert.rejects(PostgresIndexStore.open(dead), (err: Error) => {
