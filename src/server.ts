@@ -7,8 +7,7 @@ import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
 import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
-import { LocalFragmentFeed } from './storage/fragment-feed.js';
-import { openBlobStore, openIndexStore, redactStorageUrl } from './storage/open.js';
+import { openBlobStore, openFragmentFeed, openIndexStore, redactStorageUrl } from './storage/open.js';
 import { recoverUnreferencedBytes } from './storage/recover.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
@@ -37,26 +36,14 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const log = deps.logger ?? createLogger(options.logLevel);
   const clock = deps.clock ?? systemClock;
   const authenticate = buildAuthenticator(options, clock);
-  const index = await openIndexStore(options.indexUrl);
-  const blobs = await openBlobStore(options.storageUrl, { s3: options.s3 }).catch(async (err: unknown) => {
-    await index.close();
-    throw err;
-  });
-  try {
-    const recovered = await recoverUnreferencedBytes(index, blobs);
-    if (recovered.trimmedBytes > 0 || recovered.deletedObjects > 0) log.info(recovered, 'removed fragment bytes that no index entry references');
-  } catch (err) {
-    await Promise.all([index.close(), blobs.close()]);
-    throw err;
-  }
+  const { index, blobs, feed } = await openStorage(options, log);
   // PutMedia and GetMedia hold a request open for up to ~45 minutes: no whole-request timeout.
   const http = createHttpServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 });
   const port = await listen(http, options.host, options.port).catch(async (err: unknown) => {
-    await Promise.all([index.close(), blobs.close()]);
+    await Promise.all([index.close(), blobs.close(), feed.close()]);
     throw err;
   });
   const url = listenUrl(options.host, port);
-  const feed = new LocalFragmentFeed();
   const app: AppContext = {
     index,
     blobs,
@@ -76,6 +63,24 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= shutdown(http, app));
   return { url, publicUrl: app.publicUrl, log, close };
+}
+
+/** Index, blobs and feed, recovered and ready; whatever opened is closed again if a later step fails. */
+async function openStorage(options: ServerOptions, log: Logger) {
+  const opened: { close(): Promise<void> }[] = [];
+  try {
+    const index = await openIndexStore(options.indexUrl);
+    opened.push(index);
+    const blobs = await openBlobStore(options.storageUrl, { s3: options.s3 });
+    opened.push(blobs);
+    const recovered = await recoverUnreferencedBytes(index, blobs);
+    if (recovered.trimmedBytes > 0 || recovered.deletedObjects > 0) log.info(recovered, 'removed fragment bytes that no index entry references');
+    const feed = await openFragmentFeed(options.indexUrl, log);
+    return { index, blobs, feed };
+  } catch (err) {
+    await Promise.all(opened.map((store) => store.close()));
+    throw err;
+  }
 }
 
 function buildAuthenticator(options: ServerOptions, clock: Clock): Authenticate {
