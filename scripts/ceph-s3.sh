@@ -5,13 +5,19 @@
 #
 #   scripts/ceph-s3.sh start DIR   start; prints "S3_ENDPOINT=http://127.0.0.1:PORT" when ready
 #   scripts/ceph-s3.sh stop DIR    stop the daemons this DIR started (by their PID files), delete DIR
+#   scripts/ceph-s3.sh pause DIR   SIGSTOP radosgw: S3 connections still open, nothing answers
+#   scripts/ceph-s3.sh resume DIR  SIGCONT radosgw
+#
+# An S3 outage is simulated by pausing radosgw, not by stopping the cluster: memstore keeps objects
+# only while the OSD runs, so a stop/start would come back empty. A paused radosgw is also the
+# harsher outage for a client (a hang, not a refused connection), which is what timeouts are for.
 #
 # Environment: RGW_PORT (default 7480), MON_PORT (default 3300), S3_ACCESS_KEY / S3_SECRET_KEY
 # (default openkvs-test / openkvs-test-secret), MEMSTORE_BYTES (default 2 GiB).
 # Needs Debian's ceph-mon, ceph-osd and radosgw (16.x), plus uuidgen and curl.
 set -Eeuo pipefail
 
-usage() { echo "usage: $0 start|stop DIR" >&2; exit 2; }
+usage() { echo "usage: $0 start|stop|pause|resume DIR" >&2; exit 2; }
 [ $# -eq 2 ] || usage
 ACTION=$1
 DIR=$(realpath -m "$2")
@@ -43,8 +49,17 @@ stop_daemons() {
   return 0
 }
 
+# signal_rgw SIG: the radosgw this DIR started, by its PID file.
+signal_rgw() {
+  local pid
+  pid=$(cat "$DIR/run/client.rgw.pid" 2>/dev/null) && is_ours "$pid" || { echo "no radosgw running from $DIR" >&2; return 1; }
+  kill "-$1" "$pid"
+}
+
 stop_cluster() {
   if [ -d "$DIR/run" ]; then
+    # A paused radosgw would ignore SIGTERM until the SIGKILL: let it run again first.
+    signal_rgw CONT 2>/dev/null || true
     # radosgw flushes through the OSD and the OSD reports to the monitor: stop them in that order.
     stop_daemons client.rgw
     stop_daemons $(cd "$DIR/run" && ls osd.*.pid 2>/dev/null | sed 's/\.pid$//')
@@ -150,5 +165,7 @@ MEMSTORE_BYTES=${MEMSTORE_BYTES:-2147483648}
 case "$ACTION" in
   start) start_cluster ;;
   stop) stop_cluster ;;
+  pause) signal_rgw STOP ;;
+  resume) signal_rgw CONT ;;
   *) usage ;;
 esac

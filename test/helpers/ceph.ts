@@ -20,6 +20,13 @@ export interface CephS3 {
   createBucket(): Promise<string>;
   /** An SDK client for looking at the bucket from outside the store under test. */
   client(): S3Client;
+  /**
+   * Outage: SIGSTOP radosgw, so S3 connections open but nothing answers (a hang, the harsher case
+   * for a client). The cluster itself keeps running, so stored objects survive: memstore would
+   * lose them if the OSD stopped. resume() lets radosgw go on.
+   */
+  pause(): Promise<void>;
+  resume(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -86,6 +93,8 @@ function cephHandle(dir: string, endpoint: string): CephS3 {
       await c.send(new CreateBucketCommand({ Bucket: name }));
       return name;
     },
+    pause: async () => void (await run('bash', [SCRIPT, 'pause', dir], { timeout: 10_000 })),
+    resume: async () => void (await run('bash', [SCRIPT, 'resume', dir], { timeout: 10_000 })),
     async stop() {
       process.off('exit', onExit);
       for (const c of clients) c.destroy();
