@@ -23,8 +23,14 @@ export interface ServerOptions {
   readonly logLevel: LogLevel;
 }
 
-/** The S3 options arrive as flat flags: --s3-endpoint, --s3-region, --s3-force-path-style, --s3-checksum. */
-type RawOptionName = Exclude<keyof ServerOptions, 's3'> | 's3Endpoint' | 's3Region' | 's3ForcePathStyle' | 's3Checksum';
+/** The S3 options arrive as flat flags: --s3-endpoint, --s3-region, --s3-force-path-style, --s3-checksum, --s3-request-timeout. */
+type RawOptionName =
+  | Exclude<keyof ServerOptions, 's3'>
+  | 's3Endpoint'
+  | 's3Region'
+  | 's3ForcePathStyle'
+  | 's3Checksum'
+  | 's3RequestTimeout';
 
 export type RawOptions = Partial<Record<RawOptionName, string | boolean | number | undefined>>;
 
@@ -93,11 +99,13 @@ function parseS3Options(raw: RawOptions): S3Options {
   if (checksum !== undefined && !(S3_CHECKSUM_MODES as readonly string[]).includes(checksum)) {
     throw new ConfigError(`--s3-checksum must be one of ${S3_CHECKSUM_MODES.join(', ')}`);
   }
+  const requestTimeout = str(raw.s3RequestTimeout);
   return {
     endpoint,
     region: region === undefined ? undefined : match('s3-region', region, /^[a-z0-9-]{1,64}$/),
     forcePathStyle: raw.s3ForcePathStyle === undefined || raw.s3ForcePathStyle === '' ? undefined : flag(raw.s3ForcePathStyle),
     checksum: checksum as S3ChecksumMode | undefined,
+    requestTimeoutMs: requestTimeout === undefined ? undefined : Number(match('s3-request-timeout', requestTimeout, /^[1-9]\d{0,6}$/)),
   };
 }
 

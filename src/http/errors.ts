@@ -7,7 +7,11 @@ const ERROR_NAMESPACE = 'http://internal.amazon.com/coral/com.amazonaws.kinesisv
 
 /** Any thrown value as the AWS error to answer; unexpected ones are logged and become InternalFailure. */
 export function toApiError(err: unknown, log: Logger, requestId: string): ApiError {
-  if (err instanceof ApiError) return err;
+  if (err instanceof ApiError) {
+    // A 5xx we raised on purpose (a storage backend is down): worth a line, with its cause.
+    if (err.httpStatus >= 500) log.warn({ err, requestId }, err.message);
+    return err;
+  }
   log.error({ err, requestId }, 'unexpected error');
   return new InternalFailure(`An internal error occurred (request id ${requestId}).`);
 }

@@ -84,7 +84,9 @@ export class GroupCommitter {
       else byStream.set(p.row.streamId, [p]);
     }
     const located = new Map<Pending, NewFragment>();
-    await Promise.all(
+    // allSettled: when one stream's append fails, the batch fails only after every other append
+    // has finished, so the next batch never starts an append on a series still being written.
+    const appends = await Promise.allSettled(
       [...byStream].map(async ([streamId, fragments]) => {
         const start = await this.blobs.append(seriesOf(streamId), fragments.flatMap((f) => f.bytes));
         let offset = start.offset;
@@ -94,6 +96,8 @@ export class GroupCommitter {
         }
       }),
     );
+    const failed = appends.find((result) => result.status === 'rejected');
+    if (failed) throw failed.reason;
     return batch.map((p) => located.get(p)!);
   }
 }

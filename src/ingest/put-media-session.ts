@@ -1,4 +1,5 @@
 import { errorAck, fragmentAck, IngestError, type Ack } from '../domain/acks.js';
+import { ServiceUnavailableException } from '../domain/errors.js';
 import { encodeFrameIndex, MAX_INDEXED_TRACK_NUMBER } from '../domain/frame-index.js';
 import type { StreamRecord } from '../domain/stream.js';
 import { MkvFormatError, type MkvEvent, type TrackInfo } from '../formats/matroska/events.js';
@@ -103,6 +104,8 @@ export class PutMediaSession {
     } catch (err) {
       if (err instanceof IngestError) this.fail(err);
       else if (err instanceof MkvFormatError) this.fail(new IngestError('INVALID_MKV_DATA', err.message));
+      // The index could not be reached for a fragment number or a track header: storing failed.
+      else if (err instanceof ServiceUnavailableException) this.fail(new IngestError('ARCHIVAL_ERROR', err.message));
       else {
         this.options.log.error({ err }, 'PutMedia session failed');
         this.fail(new IngestError('INTERNAL_ERROR', 'internal error'));

@@ -37,11 +37,26 @@ describe('resolveOptions', () => {
 
   test('S3 options: validated, and only with s3:// storage', () => {
     const s3 = { storageUrl: 's3://bucket/prefix' };
-    assert.deepEqual(resolveOptions(s3).s3, { endpoint: undefined, region: undefined, forcePathStyle: undefined, checksum: undefined });
+    assert.deepEqual(resolveOptions(s3).s3, {
+      endpoint: undefined,
+      region: undefined,
+      forcePathStyle: undefined,
+      checksum: undefined,
+      requestTimeoutMs: undefined,
+    });
     assert.deepEqual(
-      resolveOptions({ ...s3, s3Endpoint: 'http://127.0.0.1:7480', s3Region: 'eu-west-1', s3ForcePathStyle: true, s3Checksum: 'when-required' }).s3,
-      { endpoint: 'http://127.0.0.1:7480', region: 'eu-west-1', forcePathStyle: true, checksum: 'when-required' },
+      resolveOptions({
+        ...s3,
+        s3Endpoint: 'http://127.0.0.1:7480',
+        s3Region: 'eu-west-1',
+        s3ForcePathStyle: true,
+        s3Checksum: 'when-required',
+        s3RequestTimeout: '2500',
+      }).s3,
+      { endpoint: 'http://127.0.0.1:7480', region: 'eu-west-1', forcePathStyle: true, checksum: 'when-required', requestTimeoutMs: 2500 },
     );
+    assert.throws(() => resolveOptions({ ...s3, s3RequestTimeout: '0' }), /--s3-request-timeout/);
+    assert.throws(() => resolveOptions({ ...s3, s3RequestTimeout: '1.5' }), /--s3-request-timeout/);
     assert.equal(resolveOptions({ ...s3, s3ForcePathStyle: 'false' }).s3.forcePathStyle, false);
     assert.equal(resolveOptions({ ...s3, s3ForcePathStyle: 'true' }).s3.forcePathStyle, true);
     assert.throws(() => resolveOptions({ ...s3, s3Endpoint: 'ftp://x' }), /--s3-endpoint must be http/);

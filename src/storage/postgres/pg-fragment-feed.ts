@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import pg from 'pg';
 import type { Logger } from '../../util/logger.js';
+import { connectionSettings, KEEPALIVE_INITIAL_DELAY_MS } from './connection.js';
 import { LocalFragmentFeed, type FeedEvent, type FeedListener, type FragmentFeed } from '../fragment-feed.js';
 
 /**
@@ -78,12 +79,27 @@ export class PgFragmentFeed implements FragmentFeed {
   }
 
   private async connect(): Promise<void> {
-    const client = new pg.Client({ connectionString: this.connectionString });
+    // Bounded like the index pool's connections: a server that accepts but never answers must not
+    // leave the feed waiting forever instead of retrying; keepalive notices a vanished server.
+    const settings = connectionSettings(this.connectionString);
+    const client = new pg.Client({
+      connectionString: settings.connectionString,
+      connectionTimeoutMillis: settings.connectTimeoutMs,
+      query_timeout: settings.queryTimeoutMs || undefined,
+      keepAlive: true,
+      keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
+      application_name: 'openkvs-feed',
+    });
     client.on('error', (err) => this.lost(client, err));
     client.on('end', () => this.lost(client, new Error('connection ended')));
     client.on('notification', (message) => this.received(message.payload));
-    await client.connect();
-    await client.query(`LISTEN ${FEED_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${FEED_CHANNEL}`);
+    } catch (err) {
+      await client.end().catch(() => {});
+      throw err;
+    }
     if (this.closed) {
       await client.end();
       return;
@@ -117,7 +133,10 @@ export class PgFragmentFeed implements FragmentFeed {
     this.reconnectDelayMs = Math.min(RECONNECT_MAX_MS, delay * 2);
     this.reconnectTimer = setTimeout(() => {
       this.connect()
-        .then(() => this.wakeEveryone())
+        .then(() => {
+          this.log.info('fragment feed: listening again; waking every live reader');
+          this.wakeEveryone();
+        })
         .catch((err: unknown) => {
           this.log.warn({ err, retryInMs: this.reconnectDelayMs }, 'fragment feed: reconnect failed');
           this.scheduleReconnect();

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { connectionSettings, KEEPALIVE_INITIAL_DELAY_MS } from './connection.js';
 
 /**
  * The connection pool behind the PostgreSQL index, and the one transaction helper every
@@ -8,38 +9,27 @@ import pg from 'pg';
 /** Anything that runs a query: the pool (autocommit) or a client inside a transaction. */
 export type Queryable = Pick<pg.ClientBase, 'query'>;
 
-/** Waiting longer than this for a connection fails the call instead of hanging an ingest. */
-const CONNECT_TIMEOUT_MS = 10_000;
-
 /**
  * A pool over `url` (postgres://user:password@host:port/database?...). Query parameters of the
  * URL are passed to `pg` as connection options (e.g. `sslmode`, `options=-c search_path=openkvs`,
- * `application_name`); `max` sets the pool size (default 10).
+ * `application_name`, `statement_timeout`), except `max`, `connect_timeout` and `query_timeout`,
+ * which openkvs reads itself (postgres/connection.ts): every wait on the server is bounded.
  */
 export function createPool(url: string): pg.Pool {
+  const settings = connectionSettings(url);
   const pool = new pg.Pool({
-    connectionString: url,
-    connectionTimeoutMillis: CONNECT_TIMEOUT_MS,
+    connectionString: settings.connectionString,
+    connectionTimeoutMillis: settings.connectTimeoutMs,
+    query_timeout: settings.queryTimeoutMs || undefined,
+    keepAlive: true,
+    keepAliveInitialDelayMillis: KEEPALIVE_INITIAL_DELAY_MS,
     application_name: 'openkvs',
-    ...poolSize(url),
+    ...(settings.max === undefined ? {} : { max: settings.max }),
   });
   // An idle connection that the server drops (restart, failover) emits 'error' on the pool; the
   // pool discards it and the next call connects anew. Without a listener it would crash the process.
   pool.on('error', () => {});
   return pool;
-}
-
-function poolSize(url: string): { max?: number } {
-  let max: string | null = null;
-  try {
-    max = new URL(url).searchParams.get('max');
-  } catch {
-    return {};
-  }
-  if (max === null) return {};
-  const size = Number(max);
-  if (!Number.isSafeInteger(size) || size < 1) throw new Error(`postgres:// URL parameter max must be a positive integer, got ${max}`);
-  return { max: size };
 }
 
 /**

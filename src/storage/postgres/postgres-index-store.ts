@@ -2,6 +2,8 @@ import type pg from 'pg';
 import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
 import type { NewStream, StreamPatch, StreamRecord } from '../../domain/stream.js';
 import type { FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
+import { reportingUnavailability } from '../unavailable.js';
+import { isPostgresUnavailable } from './connection.js';
 import { FragmentQueries } from './fragment-queries.js';
 import { migrate } from './migrations.js';
 import { createPool, inTransaction, redactedUrl, type Queryable } from './pool.js';
@@ -25,7 +27,11 @@ export class PostgresIndexStore implements IndexStore {
     this.fragments = new FragmentQueries(pool);
   }
 
-  /** Connects, and migrates the schema (safe when several nodes start at once). */
+  /**
+   * Connects, and migrates the schema (safe when several nodes start at once). Once open, calls
+   * that cannot reach the database reject with ServiceUnavailableException (storage/unavailable.ts)
+   * and the pool reconnects by itself when the database is back.
+   */
   static async open(url: string): Promise<PostgresIndexStore> {
     const pool = createPool(url);
     try {
@@ -39,7 +45,7 @@ export class PostgresIndexStore implements IndexStore {
       await pool.end().catch(() => {});
       throw new Error(`cannot open the PostgreSQL index at ${redactedUrl(url)}: ${(err as Error).message}`, { cause: err });
     }
-    return new PostgresIndexStore(pool);
+    return reportingUnavailability(new PostgresIndexStore(pool), 'index database', isPostgresUnavailable);
   }
 
   async createStream(stream: NewStream, tags: Readonly<Record<string, string>>): Promise<StreamRecord | undefined> {

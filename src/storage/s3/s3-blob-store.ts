@@ -17,7 +17,9 @@ import {
 } from '../blob-store.js';
 import { AppendKeys, isAppendedKey } from './append-keys.js';
 import { trimAppendedObjects, type ListedObject } from './recovery.js';
-import { parseS3Url, type S3Location, type S3Options } from './s3-options.js';
+import { reportingUnavailability } from '../unavailable.js';
+import { isS3Unavailable, statusOf } from './s3-errors.js';
+import { DEFAULT_S3_REQUEST_TIMEOUT_MS, parseS3Url, type S3Location, type S3Options } from './s3-options.js';
 import { PART_BYTES, putBuffer, putStream, type ObjectRef } from './upload.js';
 
 export interface S3BlobStoreTuning {
@@ -48,9 +50,14 @@ export class S3BlobStore implements BlobStore {
     private readonly client: S3Client,
     private readonly location: S3Location,
     private readonly tuning: Required<S3BlobStoreTuning>,
+    private readonly requestTimeoutMs: number,
   ) {}
 
-  /** Connects to `url` (s3://bucket[/prefix]) and checks that the bucket is there. */
+  /**
+   * Connects to `url` (s3://bucket[/prefix]) and checks that the bucket is there. Once open, calls
+   * that cannot reach the object store (or that it answers with 5xx) reject with
+   * ServiceUnavailableException (storage/unavailable.ts) after the SDK's retries.
+   */
   static async open(url: string, options: S3Options = {}, tuning: S3BlobStoreTuning = {}): Promise<S3BlobStore> {
     const location = parseS3Url(url);
     const partBytes = tuning.partBytes ?? PART_BYTES;
@@ -68,10 +75,13 @@ export class S3BlobStore implements BlobStore {
         cause: err,
       });
     }
-    return new S3BlobStore(client, location, {
-      recoveryGraceMs: tuning.recoveryGraceMs ?? DEFAULT_RECOVERY_GRACE_MS,
-      partBytes,
-    });
+    const store = new S3BlobStore(
+      client,
+      location,
+      { recoveryGraceMs: tuning.recoveryGraceMs ?? DEFAULT_RECOVERY_GRACE_MS, partBytes },
+      options.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS,
+    );
+    return reportingUnavailability(store, 'object store', isS3Unavailable);
   }
 
   async put(key: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
@@ -151,7 +161,7 @@ export class S3BlobStore implements BlobStore {
   /** Validates the key and maps it to the bucket's key space. */
   private ref(key: string): ObjectRef {
     if (!isValidBlobKey(key)) throw new InvalidBlobKeyError(key);
-    return { client: this.client, bucket: this.location.bucket, key: this.objectKey(key) };
+    return { client: this.client, bucket: this.location.bucket, key: this.objectKey(key), requestTimeoutMs: this.requestTimeoutMs };
   }
 
   private objectKey(key: string): string {
@@ -217,9 +227,24 @@ export class S3BlobStore implements BlobStore {
   }
 }
 
+/** Connecting to an S3 endpoint takes milliseconds when it is up; no need to wait long. */
+const CONNECT_TIMEOUT_MS = 3_000;
+/**
+ * A response body that stops flowing for this long is abandoned. Generous, because a reader
+ * applying backpressure (a slow GetMedia client) also stops the flow.
+ */
+const STALLED_BODY_MS = 60_000;
+
 export function createS3Client(options: S3Options): S3Client {
   const checksum = options.checksum === 'when-required' ? 'WHEN_REQUIRED' : 'WHEN_SUPPORTED';
   return new S3Client({
+    requestHandler: {
+      connectionTimeout: CONNECT_TIMEOUT_MS,
+      // Time to the response headers; thrown (not merely logged) so that the SDK retries, then fails.
+      requestTimeout: options.requestTimeoutMs ?? DEFAULT_S3_REQUEST_TIMEOUT_MS,
+      throwOnRequestTimeout: true,
+      socketTimeout: STALLED_BODY_MS,
+    },
     endpoint: options.endpoint,
     region: options.region ?? process.env['AWS_REGION'] ?? process.env['AWS_DEFAULT_REGION'] ?? 'us-east-1',
     // Clones are usually reached by IP or a plain host name, where bucket-in-host names cannot resolve.
@@ -229,9 +254,6 @@ export function createS3Client(options: S3Options): S3Client {
   });
 }
 
-function statusOf(err: unknown): number | undefined {
-  return (err as { $metadata?: { httpStatusCode?: number } }).$metadata?.httpStatusCode;
-}
 
 function checkRangeShape(key: string, range: ByteRange): void {
   const { start, end } = range;

@@ -18,7 +18,16 @@ export interface S3Options {
    * S3 API demands one.
    */
   readonly checksum?: S3ChecksumMode | undefined;
+  /**
+   * How long one request may wait for the server's answer (the response headers) before it is
+   * abandoned, plus 1 s per MiB it uploads; the SDK then retries (3 attempts in all). Default
+   * 10 000 ms. Without a bound, a server that accepts connections but stops answering would hang
+   * every ingest commit behind it.
+   */
+  readonly requestTimeoutMs?: number | undefined;
 }
+
+export const DEFAULT_S3_REQUEST_TIMEOUT_MS = 10_000;
 
 export type S3ChecksumMode = 'when-supported' | 'when-required';
 

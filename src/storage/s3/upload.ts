@@ -22,11 +22,21 @@ export interface ObjectRef {
   readonly client: S3Client;
   readonly bucket: string;
   readonly key: string;
+  /** The store's per-request answer timeout (S3Options.requestTimeoutMs); uploads get more. */
+  readonly requestTimeoutMs: number;
+}
+
+/** An upload's timeout grows with its size, so a big part on a slow link is not cut off: 1 s per MiB. */
+const UPLOAD_MS_PER_BYTE = 1000 / (1024 * 1024);
+
+function uploadOptions(ref: ObjectRef, bytes: number): { requestTimeout: number } {
+  return { requestTimeout: ref.requestTimeoutMs + Math.ceil(bytes * UPLOAD_MS_PER_BYTE) };
 }
 
 export async function putBuffer(ref: ObjectRef, body: Uint8Array): Promise<void> {
   await ref.client.send(
     new PutObjectCommand({ Bucket: ref.bucket, Key: ref.key, Body: body, ContentLength: body.byteLength }),
+    uploadOptions(ref, body.byteLength),
   );
 }
 
@@ -54,6 +64,7 @@ async function multipartUpload(
     const PartNumber = completed.length + 1;
     const { ETag } = await ref.client.send(
       new UploadPartCommand({ Bucket: ref.bucket, Key: ref.key, UploadId, PartNumber, Body: body, ContentLength: body.byteLength }),
+      uploadOptions(ref, body.byteLength),
     );
     completed.push({ ETag, PartNumber });
   };
