@@ -142,19 +142,22 @@ function targetDuration(input: HlsMediaPlaylistInput): number {
   return Math.max(1, Math.round(longestMs / 1000), Math.ceil(input.minimumTargetDurationSeconds ?? 0));
 }
 
+/** One string per segment (all its tags and its URI): far cheaper to join than a string per line. */
 function appendSegments(lines: string[], input: HlsMediaPlaylistInput): void {
   const fmp4 = input.containerFormat === 'FRAGMENTED_MP4';
   const token: [string, string] = [SessionQuery.SessionToken, input.sessionToken];
   // Hoisted: the only per-segment parts are the fragment number and timing.
-  const segmentPrefix = fmp4 ? `${HlsResource.MediaFragment}?${SessionQuery.FragmentNumber}=` : `${HlsResource.TsFragment}?${SessionQuery.FragmentNumber}=`;
+  const segmentPrefix = `${fmp4 ? HlsResource.MediaFragment : HlsResource.TsFragment}?${SessionQuery.FragmentNumber}=`;
   const segmentSuffix = `&${queryString(fmp4 ? [token, [SessionQuery.TrackNumber, input.trackNumber as number]] : [token])}`;
   let previous: HlsPlaylistFragment | undefined;
   for (const fragment of input.fragments) {
+    let text = '';
     const newInit = fmp4 && (previous === undefined || previous.initSequenceNumber !== fragment.initSequenceNumber);
-    if (isDiscontinuity(input.discontinuityMode, previous, fragment) || (newInit && previous !== undefined)) lines.push('#EXT-X-DISCONTINUITY');
-    if (newInit) lines.push(`#EXT-X-MAP:URI="${initSegmentUrl(input, fragment.initSequenceNumber)}"`);
-    if (input.programDateTime) lines.push(`#EXT-X-PROGRAM-DATE-TIME:${isoInstant(fragment.timestampMs)}`);
-    lines.push(`#EXTINF:${decimalSeconds(fragment.durationMs)},`, `${segmentPrefix}${encodeURIComponent(fragment.fragmentNumber)}${segmentSuffix}`);
+    if (isDiscontinuity(input.discontinuityMode, previous, fragment) || (newInit && previous !== undefined)) text += '#EXT-X-DISCONTINUITY\n';
+    if (newInit) text += `#EXT-X-MAP:URI="${initSegmentUrl(input, fragment.initSequenceNumber)}"\n`;
+    if (input.programDateTime) text += `#EXT-X-PROGRAM-DATE-TIME:${isoInstant(fragment.timestampMs)}\n`;
+    text += `#EXTINF:${decimalSeconds(fragment.durationMs)},\n${segmentPrefix}${encodeURIComponent(fragment.fragmentNumber)}${segmentSuffix}`;
+    lines.push(text);
     previous = fragment;
   }
 }
