@@ -20,6 +20,7 @@ import {
   StreamType,
   SYSTEM_CLOCK_90KHZ,
   TRANSPORT_STREAM_ID,
+  TS_PACKET_SIZE,
   VIDEO_STREAM_ID,
 } from './constants.js';
 import { packetizePayload, type AdaptationFlags } from './packet.js';
@@ -130,9 +131,9 @@ export class TsMuxer {
       pcrPid: pcrState.pid,
       streams: this.states.map((state) => ({ streamType: streamTypeOf(state.track.codec), elementaryPid: state.pid })),
     });
-    const out = new Uint8Array(2 * 188);
+    const out = new Uint8Array(2 * TS_PACKET_SIZE);
     out.set(sectionPacket(PAT_PID, this.patCounter, pat), 0);
-    out.set(sectionPacket(PMT_PID, this.pmtCounter, pmt), 188);
+    out.set(sectionPacket(PMT_PID, this.pmtCounter, pmt), TS_PACKET_SIZE);
     this.patCounter = (this.patCounter + 1) & 0x0f;
     this.pmtCounter = (this.pmtCounter + 1) & 0x0f;
     return out;
