@@ -120,7 +120,7 @@ export interface ProbedStream {
   nb_frames?: string;
 }
 
-export function probe(file: string): { streams: ProbedStream[]; format: { duration: string; format_name: string } } {
+export function probe(file: string): { streams: ProbedStream[]; format: { duration: string; format_name: string; start_time: string } } {
   const json = execFileSync(FFPROBE, ['-v', 'error', '-show_streams', '-show_format', '-of', 'json', file], { encoding: 'utf8' });
-  return JSON.parse(json) as { streams: ProbedStream[]; format: { duration: string; format_name: string } };
+  return JSON.parse(json) as { streams: ProbedStream[]; format: { duration: string; format_name: string; start_time: string } };
 }
