@@ -4,7 +4,7 @@
  * ingest uses (RFC 9559 §5.1.2, §5.1.4).
  */
 import { forEachChild, type Span } from '../matroska/ebml-reader.js';
-import { MkvFormatError } from '../matroska/events.js';
+import { MkvFormatError, type TrackInfo } from '../matroska/events.js';
 import { MatroskaId } from '../matroska/ids.js';
 import { DEFAULT_TIMESTAMP_SCALE_NS, decodeInfo } from '../matroska/info.js';
 import { decodeTracks } from '../matroska/tracks.js';
@@ -16,17 +16,9 @@ const TRACK_TYPE_AUDIO = 2;
 
 export type TrackKind = 'video' | 'audio' | 'other';
 
-export interface TrackDescription {
-  /** TrackNumber, as blocks (and the frame index) reference it. */
-  readonly number: number;
+/** A TrackEntry as the ingest decodes it, its TrackType named. */
+export interface TrackDescription extends Pick<TrackInfo, 'number' | 'codecId' | 'codecPrivate' | 'defaultDurationNs' | 'name' | 'video' | 'audio'> {
   readonly kind: TrackKind;
-  readonly codecId: string;
-  /** CodecPrivate bytes, a view into the header bytes; undefined when the track has none. */
-  readonly codecPrivate: Uint8Array | undefined;
-  readonly defaultDurationNs: number | undefined;
-  readonly name: string | undefined;
-  readonly video: { readonly pixelWidth: number; readonly pixelHeight: number } | undefined;
-  readonly audio: { readonly samplingFrequency: number; readonly channels: number; readonly bitDepth: number | undefined } | undefined;
 }
 
 export interface TrackHeaderDescription {
@@ -52,7 +44,7 @@ export function describeTrackHeader(header: Uint8Array): TrackHeaderDescription 
   return { timecodeScaleNs, tracks };
 }
 
-function describeTrack(track: ReturnType<typeof decodeTracks>[number]): TrackDescription {
+function describeTrack(track: TrackInfo): TrackDescription {
   const kind: TrackKind = track.type === TRACK_TYPE_VIDEO ? 'video' : track.type === TRACK_TYPE_AUDIO ? 'audio' : 'other';
   return {
     number: track.number,
