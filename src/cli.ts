@@ -18,8 +18,20 @@ const serveOptions: Option[] = [
   new Option('--credentials <file>', 'AWS credentials file (INI) of accepted keys; requires SigV4 on every request').env(
     'OPENKVS_CREDENTIALS',
   ),
-  new Option('--index <url>', 'index store: sqlite://PATH (default: <data-dir>/index.sqlite)').env('OPENKVS_INDEX'),
-  new Option('--storage <url>', 'fragment storage: file://PATH (default: <data-dir>/fragments)').env('OPENKVS_STORAGE'),
+  new Option('--index <url>', 'index store: sqlite://PATH (default: <data-dir>/index.sqlite) or postgres://USER:PASSWORD@HOST:PORT/DB').env(
+    'OPENKVS_INDEX',
+  ),
+  new Option('--storage <url>', 'fragment storage: file://PATH (default: <data-dir>/fragments) or s3://BUCKET/PREFIX').env(
+    'OPENKVS_STORAGE',
+  ),
+  new Option('--s3-endpoint <url>', 'S3-compatible server for s3:// storage (default: AWS S3)').env('OPENKVS_S3_ENDPOINT'),
+  new Option('--s3-region <region>', 'S3 signing region (default: AWS_REGION, else us-east-1)').env('OPENKVS_S3_REGION'),
+  new Option('--s3-force-path-style [bool]', 'bucket in the URL path, not the host name (default: true with --s3-endpoint)').env(
+    'OPENKVS_S3_FORCE_PATH_STYLE',
+  ),
+  new Option('--s3-checksum <mode>', 'when-supported (SDK default) or when-required (for S3 clones that reject checksummed uploads)')
+    .env('OPENKVS_S3_CHECKSUM')
+    .choices(['when-supported', 'when-required']),
   new Option('--insecure', 'allow a non-loopback bind without credentials').env('OPENKVS_INSECURE'),
   new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('OPENKVS_LOG_LEVEL').default('info'),
 ];
@@ -37,6 +49,10 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     credentialsFile: flags['credentials'],
     indexUrl: flags['index'],
     storageUrl: flags['storage'],
+    s3Endpoint: flags['s3Endpoint'],
+    s3Region: flags['s3Region'],
+    s3ForcePathStyle: flags['s3ForcePathStyle'],
+    s3Checksum: flags['s3Checksum'],
     insecure: flags['insecure'],
     logLevel: flags['logLevel'],
   };

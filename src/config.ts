@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { S3_CHECKSUM_MODES, type S3ChecksumMode, type S3Options } from './storage/s3/s3-options.js';
 import type { LogLevel } from './util/logger.js';
 
 /** Everything the server needs, validated once at start-up (cli.ts and tests build this). */
@@ -15,12 +16,17 @@ export interface ServerOptions {
   readonly credentialsFile: string | undefined;
   readonly indexUrl: string;
   readonly storageUrl: string;
+  /** How to reach the object store of an s3:// storage URL (credentials: the AWS default chain). */
+  readonly s3: S3Options;
   /** Allows a non-loopback bind without credentials. */
   readonly insecure: boolean;
   readonly logLevel: LogLevel;
 }
 
-export type RawOptions = Partial<Record<keyof ServerOptions, string | boolean | number | undefined>>;
+/** The S3 options arrive as flat flags: --s3-endpoint, --s3-region, --s3-force-path-style, --s3-checksum. */
+type RawOptionName = Exclude<keyof ServerOptions, 's3'> | 's3Endpoint' | 's3Region' | 's3ForcePathStyle' | 's3Checksum';
+
+export type RawOptions = Partial<Record<RawOptionName, string | boolean | number | undefined>>;
 
 export class ConfigError extends Error {}
 
@@ -42,9 +48,13 @@ export function resolveOptions(raw: RawOptions): ServerOptions {
     credentialsFile: str(raw.credentialsFile),
     indexUrl: str(raw.indexUrl) ?? `sqlite://${path.join(dataDir, 'index.sqlite')}`,
     storageUrl: str(raw.storageUrl) ?? `file://${path.join(dataDir, 'fragments')}`,
-    insecure: raw.insecure === true || raw.insecure === 'true' || raw.insecure === '1',
+    s3: parseS3Options(raw),
+    insecure: flag(raw.insecure),
     logLevel: parseLogLevel(str(raw.logLevel) ?? 'info'),
   };
+  if (!/^s3:\/\//i.test(options.storageUrl) && Object.values(options.s3).some((v) => v !== undefined)) {
+    throw new ConfigError('--s3-* options need an s3:// --storage URL');
+  }
   if (!isLoopbackHost(host) && options.credentialsFile === undefined && !options.insecure) {
     throw new ConfigError(
       `refusing to listen on ${host} without credentials: anyone who can reach it could read and write ` +
@@ -69,6 +79,37 @@ export function listenUrl(host: string, port: number): string {
 function str(value: string | boolean | number | undefined): string | undefined {
   if (value === undefined || value === '' || typeof value === 'boolean') return undefined;
   return String(value);
+}
+
+function flag(value: string | boolean | number | undefined): boolean {
+  return value === true || value === 'true' || value === '1';
+}
+
+function parseS3Options(raw: RawOptions): S3Options {
+  const endpoint = str(raw.s3Endpoint);
+  if (endpoint !== undefined) parseHttpUrl('s3-endpoint', endpoint);
+  const region = str(raw.s3Region);
+  const checksum = str(raw.s3Checksum);
+  if (checksum !== undefined && !(S3_CHECKSUM_MODES as readonly string[]).includes(checksum)) {
+    throw new ConfigError(`--s3-checksum must be one of ${S3_CHECKSUM_MODES.join(', ')}`);
+  }
+  return {
+    endpoint,
+    region: region === undefined ? undefined : match('s3-region', region, /^[a-z0-9-]{1,64}$/),
+    forcePathStyle: raw.s3ForcePathStyle === undefined || raw.s3ForcePathStyle === '' ? undefined : flag(raw.s3ForcePathStyle),
+    checksum: checksum as S3ChecksumMode | undefined,
+  };
+}
+
+function parseHttpUrl(option: string, value: string): URL {
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ConfigError(`--${option} is not a URL: ${value}`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ConfigError(`--${option} must be http(s)`);
+  return url;
 }
 
 function parsePort(value: RawOptions['port']): number {

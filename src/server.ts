@@ -1,13 +1,14 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './api/context.js';
-import { buildRoutes } from './api/routes.js';
+import { buildPlaybackRoutes, buildRoutes } from './api/routes.js';
 import { ConfigError, listenUrl, type ServerOptions } from './config.js';
 import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.js';
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
 import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
-import { openBlobStore, openIndexStore } from './storage/open.js';
+import { LocalFragmentFeed } from './storage/fragment-feed.js';
+import { openBlobStore, openIndexStore, redactStorageUrl } from './storage/open.js';
 import { recoverUnreferencedBytes } from './storage/recover.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
@@ -37,7 +38,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const clock = deps.clock ?? systemClock;
   const authenticate = buildAuthenticator(options, clock);
   const index = await openIndexStore(options.indexUrl);
-  const blobs = await openBlobStore(options.storageUrl).catch(async (err: unknown) => {
+  const blobs = await openBlobStore(options.storageUrl, { s3: options.s3 }).catch(async (err: unknown) => {
     await index.close();
     throw err;
   });
@@ -55,6 +56,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     throw err;
   });
   const url = listenUrl(options.host, port);
+  const feed = new LocalFragmentFeed();
   const app: AppContext = {
     index,
     blobs,
@@ -63,13 +65,14 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     publicUrl: options.publicUrl ?? url,
     clock,
     log,
-    ingest: new IngestService(index, blobs, log, deps.putMediaIdle),
+    ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle),
+    feed,
   };
-  const handler = createRequestHandler(app, buildRoutes(), authenticate);
+  const handler = createRequestHandler(app, { operations: buildRoutes(), playback: buildPlaybackRoutes() }, authenticate);
   http.on('request', handler);
   // Requests with `Expect: 100-continue` too: each route decides when to let the body come.
   http.on('checkContinue', handler);
-  log.info({ url, publicUrl: app.publicUrl, index: options.indexUrl, storage: options.storageUrl }, 'openkvs listening');
+  log.info({ url, publicUrl: app.publicUrl, index: redactStorageUrl(options.indexUrl), storage: options.storageUrl }, 'openkvs listening');
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= shutdown(http, app));
   return { url, publicUrl: app.publicUrl, log, close };
@@ -104,6 +107,6 @@ async function shutdown(http: Server, app: AppContext): Promise<void> {
   await closed;
   clearTimeout(force);
   await app.ingest.drain();
-  await Promise.all([app.index.close(), app.blobs.close()]);
+  await Promise.all([app.index.close(), app.blobs.close(), app.feed.close()]);
   app.log.info('openkvs stopped');
 }

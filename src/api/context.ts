@@ -1,5 +1,6 @@
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
@@ -16,6 +17,8 @@ export interface AppContext {
   readonly log: Logger;
   /** PutMedia's shared parts: fragment numbers, group commit, track headers. */
   readonly ingest: IngestService;
+  /** New fragments and deleted streams, for live readers. */
+  readonly feed: FragmentFeed;
 }
 
 export interface RequestContext extends AppContext {

@@ -13,6 +13,18 @@ export interface JsonOperation<Input = never> {
 }
 
 /**
+ * JSON in, a streamed body out (GetClip, GetMedia, GetMediaForFragmentList): the HTTP layer reads,
+ * authenticates and validates the JSON body as for a JsonOperation, then `handle` writes the
+ * response itself. Until it has sent the response headers, a thrown ApiError still becomes an
+ * ordinary AWS error response.
+ */
+export interface JsonStreamOperation<Input = never> {
+  readonly name: string;
+  readonly shape: OperationShape;
+  handle(input: Input, res: ServerResponse, ctx: RequestContext): Promise<void>;
+}
+
+/**
  * An operation that streams: it gets the raw request and response (PutMedia reads Matroska and
  * writes acks at the same time). The HTTP layer authenticates before calling it; until `handle`
  * has sent the response headers, a thrown ApiError still becomes an ordinary AWS error response.

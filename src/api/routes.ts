@@ -18,7 +18,8 @@ import { updateNotificationConfiguration } from './control/update-notification-c
 import { updateStreamStorageConfiguration } from './control/update-stream-storage-configuration.js';
 import { updateStream } from './control/update-stream.js';
 import { putMedia } from './media/put-media.js';
-import type { JsonOperation, StreamOperation } from './operation.js';
+import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
+import type { PlaybackResource } from './playback/resource.js';
 import { operations as archivedMedia } from './shapes/kinesis-video-archived-media.js';
 import { operations as media } from './shapes/kinesis-video-media.js';
 import { operations as control } from './shapes/kinesisvideo.js';
@@ -26,6 +27,8 @@ import { operations as control } from './shapes/kinesisvideo.js';
 // Each operation declares its own input type; the table only needs them as a uniform kind.
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyOperation = JsonOperation<any>;
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyJsonStreamOperation = JsonStreamOperation<any>;
 
 const implemented: readonly AnyOperation[] = [
   createStream,
@@ -49,10 +52,14 @@ const implemented: readonly AnyOperation[] = [
   updateNotificationConfiguration,
 ];
 
+/** JSON input, streamed output. */
+const jsonStreaming: readonly AnyJsonStreamOperation[] = [];
+
 const streaming: readonly StreamOperation[] = [putMedia];
 
 export type Route =
   | { kind: 'json'; operation: AnyOperation }
+  | { kind: 'json-stream'; operation: AnyJsonStreamOperation }
   | { kind: 'stream'; operation: StreamOperation }
   | { kind: 'unsupported'; name: string };
 
@@ -67,6 +74,14 @@ export function buildRoutes(): Map<string, Route> {
     routes.set(shape.path, { kind: 'unsupported', name });
   }
   for (const operation of implemented) routes.set(operation.shape.path, { kind: 'json', operation });
+  for (const operation of jsonStreaming) routes.set(operation.shape.path, { kind: 'json-stream', operation });
   for (const operation of streaming) routes.set(operation.path, { kind: 'stream', operation });
   return routes;
+}
+
+/** GET resources of HLS and DASH sessions. */
+const playbackResources: readonly PlaybackResource[] = [];
+
+export function buildPlaybackRoutes(): Map<string, PlaybackResource> {
+  return new Map(playbackResources.map((resource) => [resource.path, resource]));
 }

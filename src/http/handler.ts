@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext, RequestContext } from '../api/context.js';
+import { isPlaybackPath, setCorsHeaders, type PlaybackResource } from '../api/playback/resource.js';
 import type { Route } from '../api/routes.js';
 import { validateInput } from '../api/shapes/validate.js';
 import { ApiError, UnknownOperationException } from '../domain/errors.js';
@@ -16,7 +17,14 @@ class UnsupportedOperationException extends ApiError {
  * The request pipeline: route → read body → authenticate → parse → validate → operation →
  * JSON answer. Every failure becomes an AWS error response; nothing escapes to crash the process.
  */
-export function createRequestHandler(app: AppContext, routes: Map<string, Route>, authenticate: Authenticate) {
+export interface RouteTables {
+  /** POST path → API operation. */
+  readonly operations: Map<string, Route>;
+  /** GET path → HLS/DASH session resource. */
+  readonly playback: Map<string, PlaybackResource>;
+}
+
+export function createRequestHandler(app: AppContext, routes: RouteTables, authenticate: Authenticate) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = randomUUID();
     const started = performance.now();
@@ -48,11 +56,12 @@ async function handle(
   req: IncomingMessage,
   res: ServerResponse,
   ctx: RequestContext,
-  routes: Map<string, Route>,
+  routes: RouteTables,
   authenticate: Authenticate,
 ): Promise<void> {
-  const { rawPath } = splitTarget(req.url ?? '/');
-  const route = req.method === 'POST' ? routes.get(rawPath) : undefined;
+  const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
+  if (isPlaybackPath(rawPath)) return handlePlayback(req, res, ctx, routes.playback.get(rawPath), rawQuery);
+  const route = req.method === 'POST' ? routes.operations.get(rawPath) : undefined;
   if (!route) throw new UnknownOperationException(`No operation at ${req.method} ${rawPath}.`);
   if (route.kind === 'stream') {
     authenticate(req, 'streaming');
@@ -66,5 +75,25 @@ async function handle(
   }
   const input = parseJsonObject(body.bytes);
   validateInput(route.operation.shape.input, input);
+  if (route.kind === 'json-stream') return route.operation.handle(input as never, res, ctx);
   sendJson(res, 200, await route.operation.handle(input as never, ctx));
+}
+
+/** HLS/DASH GETs: no SigV4 (the session token authorizes), CORS on every answer, errors included. */
+async function handlePlayback(
+  req: IncomingMessage,
+  res: ServerResponse,
+  ctx: RequestContext,
+  resource: PlaybackResource | undefined,
+  rawQuery: string,
+): Promise<void> {
+  setCorsHeaders(res);
+  if (resource && req.method === 'OPTIONS') {
+    res.writeHead(204).end();
+    return;
+  }
+  if (!resource || (req.method !== 'GET' && req.method !== 'HEAD')) {
+    throw new UnknownOperationException(`No playback resource at ${req.method} ${splitTarget(req.url ?? '/').rawPath}.`);
+  }
+  return resource.handle(new URLSearchParams(rawQuery), res, ctx);
 }

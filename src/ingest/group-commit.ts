@@ -36,6 +36,8 @@ export class GroupCommitter {
     private readonly index: IndexStore,
     private readonly blobs: BlobStore,
     private readonly log: Logger,
+    /** Told of every batch's indexed fragments, right after their commit. */
+    private readonly onIndexed: (fragments: readonly NewFragment[]) => void = () => {},
   ) {}
 
   commit(fragment: FragmentToCommit): Promise<CommitOutcome> {
@@ -66,6 +68,7 @@ export class GroupCommitter {
       const rows = await this.appendAll(batch);
       const indexed = await this.index.commitFragments(rows);
       batch.forEach((p, i) => p.resolve(indexed[i] ? 'indexed' : 'stream-gone'));
+      this.onIndexed(rows.filter((_, i) => indexed[i]));
     } catch (err) {
       this.log.error({ err, fragments: batch.length }, 'fragment commit failed');
       for (const p of batch) p.reject(err);

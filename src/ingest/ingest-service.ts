@@ -1,5 +1,7 @@
 import { createHash } from 'node:crypto';
+import type { NewFragment } from '../domain/fragment.js';
 import type { BlobStore } from '../storage/blob-store.js';
+import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
 import type { Logger } from '../util/logger.js';
 import { FragmentNumberAllocator } from './fragment-numbers.js';
@@ -25,10 +27,11 @@ export class IngestService {
     private readonly index: IndexStore,
     blobs: BlobStore,
     log: Logger,
+    feed: FragmentFeed,
     readonly idle: IdleTimings = { ackIntervalMs: IDLE_ACK_INTERVAL_MS, timeoutMs: IDLE_TIMEOUT_MS },
   ) {
     this.numbers = new FragmentNumberAllocator(index);
-    this.committer = new GroupCommitter(index, blobs, log);
+    this.committer = new GroupCommitter(index, blobs, log, (fragments) => announce(feed, fragments));
   }
 
   /** Stores the Info + Tracks bytes once per distinct content; returns the header id. */
@@ -48,4 +51,14 @@ export class IngestService {
   drain(): Promise<void> {
     return this.committer.idle();
   }
+}
+
+/** One event per stream with the batch's highest fragment number: readers catch up from the index. */
+function announce(feed: FragmentFeed, fragments: readonly NewFragment[]): void {
+  const last = new Map<number, string>();
+  for (const f of fragments) {
+    const seen = last.get(f.streamId);
+    if (seen === undefined || f.fragmentNumber > seen) last.set(f.streamId, f.fragmentNumber);
+  }
+  for (const [streamId, lastFragmentNumber] of last) feed.publish({ type: 'fragments-indexed', streamId, lastFragmentNumber });
 }

@@ -1,6 +1,16 @@
 import type { FragmentRecord, NewFragment } from '../domain/fragment.js';
 import type { NewStream, StreamPatch, StreamRecord } from '../domain/stream.js';
 
+/** Which of a fragment's two start timestamps a query selects on. */
+export type FragmentTimestampKind = 'producer' | 'server';
+
+/** Fragments whose start timestamp of kind `by` lies in [startMs, endMs], both ends inclusive. */
+export interface FragmentTimeRange {
+  readonly by: FragmentTimestampKind;
+  readonly startMs: number;
+  readonly endMs: number;
+}
+
 /**
  * The index port: stream metadata, resource tags, fragments and their track headers.
  * Adapters: storage/sqlite (embedded default), later storage/postgres. Every adapter passes
@@ -52,8 +62,37 @@ export interface IndexStore {
    * headerId putTrackHeader never returned, rejects the whole batch and indexes none of it.
    */
   commitFragments(fragments: readonly NewFragment[]): Promise<boolean[]>;
-  /** A stream's fragments in fragment-number order, strictly after `afterNumber`, at most `limit` (RangeError if negative). */
-  listFragments(streamId: number, query: { afterNumber?: string; limit: number }): Promise<FragmentRecord[]>;
+  /**
+   * A stream's fragments in fragment-number order, strictly after `afterNumber`, only those in
+   * `range` when given, at most `limit` (RangeError if negative). Number order is arrival order, so
+   * paging by `afterNumber` never skips or repeats a fragment while new ones arrive.
+   */
+  listFragments(
+    streamId: number,
+    query: { afterNumber?: string; range?: FragmentTimeRange; limit: number },
+  ): Promise<FragmentRecord[]>;
+  /**
+   * A stream's fragments in `range`, ordered by that timestamp then fragment number (newest first
+   * when `newestFirst`), at most `limit`: what clips and playlists are cut from.
+   */
+  fragmentsByTime(
+    streamId: number,
+    query: { range: FragmentTimeRange; limit: number; newestFirst?: boolean },
+  ): Promise<FragmentRecord[]>;
+  /**
+   * How many of the stream's fragments have a timestamp of kind `by` in [fromMs, beforeMs), plus
+   * those at exactly `beforeMs` with a number below `beforeNumber`: the position of that fragment
+   * in the (timestamp, number) order counted from `fromMs` (a live playlist's media sequence).
+   */
+  countFragmentsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string },
+  ): Promise<number>;
+  /**
+   * Retention: removes the stream's fragments whose server timestamp is before `serverTimestampMs`
+   * (their bytes stay until the blob objects they point into are deleted); returns how many.
+   */
+  deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number>;
   getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined>;
   /** Crash recovery: for every blob key fragments point into, the end of the last referenced byte. */
   referencedBlobExtents(): Promise<Map<string, number>>;

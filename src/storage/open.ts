@@ -2,27 +2,44 @@ import { resolve } from 'node:path';
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs/fs-blob-store.js';
 import type { IndexStore } from './index-store.js';
+import { PostgresIndexStore } from './postgres/postgres-index-store.js';
+import { S3BlobStore } from './s3/s3-blob-store.js';
+import type { S3Options } from './s3/s3-options.js';
 import { SqliteIndexStore } from './sqlite/sqlite-index-store.js';
 
 /**
- * Storage URLs from configuration. For the embedded adapters everything after `scheme://` is a
- * filesystem path: `sqlite:///var/lib/openkvs/index.sqlite` is absolute, `sqlite://data/index.sqlite`
- * is relative to the working directory.
+ * Storage URLs from configuration.
+ * - Embedded: everything after `scheme://` is a filesystem path: `sqlite:///var/lib/openkvs/index.sqlite`
+ *   is absolute, `sqlite://data/index.sqlite` is relative to the working directory; `file://PATH` likewise.
+ * - Cluster: `postgres://user:password@host:port/database?...` (or `postgresql://`), passed to `pg`
+ *   as is; `s3://bucket/prefix` with the S3 options (endpoint, region, path style, checksums).
  */
 
-const PLANNED_INDEX_SCHEMES = ['postgres', 'postgresql'];
-const PLANNED_BLOB_SCHEMES = ['s3'];
+const INDEX_SCHEMES = ['sqlite://', 'postgres://'];
+const BLOB_SCHEMES = ['file://', 's3://'];
 
 export async function openIndexStore(url: string): Promise<IndexStore> {
   const scheme = schemeOf(url);
   if (scheme === 'sqlite') return SqliteIndexStore.open(pathAfterScheme(url, scheme));
-  throw unsupported('index store', scheme, ['sqlite://'], PLANNED_INDEX_SCHEMES);
+  if (scheme === 'postgres' || scheme === 'postgresql') return PostgresIndexStore.open(url);
+  throw unsupported('index store', scheme, INDEX_SCHEMES);
 }
 
-export async function openBlobStore(url: string): Promise<BlobStore> {
+export interface BlobStoreOptions {
+  /** Used by s3:// URLs only. */
+  readonly s3?: S3Options;
+}
+
+export async function openBlobStore(url: string, options: BlobStoreOptions = {}): Promise<BlobStore> {
   const scheme = schemeOf(url);
   if (scheme === 'file') return FsBlobStore.open(pathAfterScheme(url, scheme));
-  throw unsupported('blob store', scheme, ['file://'], PLANNED_BLOB_SCHEMES);
+  if (scheme === 's3') return S3BlobStore.open(url, options.s3);
+  throw unsupported('blob store', scheme, BLOB_SCHEMES);
+}
+
+/** A storage URL fit for logs: a password in it (postgres://user:password@...) is masked. */
+export function redactStorageUrl(url: string): string {
+  return url.replace(/^([A-Za-z][A-Za-z0-9+.-]*:\/\/[^/@:]*:)[^/@]*@/, '$1***@');
 }
 
 /** The lower-cased scheme, or undefined when `url` does not start with `scheme://`. */
@@ -37,9 +54,8 @@ function pathAfterScheme(url: string, scheme: string): string {
 }
 
 /** The message names only the scheme: the rest of a URL may hold credentials. */
-function unsupported(what: string, scheme: string | undefined, supported: string[], planned: string[]): Error {
+function unsupported(what: string, scheme: string | undefined, supported: string[]): Error {
   const supportedText = `supported: ${supported.join(', ')}`;
   if (scheme === undefined) return new Error(`${what} URL must start with a scheme (${supportedText})`);
-  if (planned.includes(scheme)) return new Error(`${what} scheme ${scheme}:// is not supported yet (${supportedText})`);
-  return new Error(`unknown ${what} scheme ${scheme}:// (${supportedText}; ${planned[0]}:// is not supported yet)`);
+  return new Error(`unknown ${what} scheme ${scheme}:// (${supportedText})`);
 }

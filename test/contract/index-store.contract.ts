@@ -88,6 +88,7 @@ export function indexStoreContract(name: string, open: () => Promise<IndexStoreF
     trackHeaderTests(h);
     commitFragmentsTests(h);
     listFragmentsTests(h);
+    timeQueryTests(h);
     referencedBlobExtentsTests(h);
     fragmentRestartTest(h);
   });
@@ -666,6 +667,92 @@ function listFragmentsTests(h: Harness): void {
       assert.equal(await h.store.getFragment(a, onlyB.fragmentNumber), undefined);
       assert.equal(await h.store.getFragment(b, formatFragmentNumber(1n)), undefined);
       assert.equal(await h.store.getFragment(b, 'not-a-number'), undefined);
+    });
+  });
+}
+
+function timeQueryTests(h: Harness): void {
+  /** Fragments 1..6 with producer times 100,300,200,200,500,400 and server times 1000+seq*10. */
+  async function mixedTimes(streamId: number, headerId: number): Promise<void> {
+    const producer = [100, 300, 200, 200, 500, 400];
+    await h.store.commitFragments(
+      producer.map((ms, i) =>
+        sampleFragment(streamId, headerId, i + 1, { producerTimestampMs: ms, serverTimestampMs: 1000 + (i + 1) * 10 }),
+      ),
+    );
+  }
+  const seqs = (list: readonly { fragmentNumber: string }[]) =>
+    list.map((f) => Number(f.fragmentNumber.slice(1)));
+
+  describe('time ranges', () => {
+    test('listFragments filters on either timestamp, both ends inclusive, still in number order', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await mixedTimes(a, headerId);
+      await h.store.commitFragments([sampleFragment(b, headerId, 7, { producerTimestampMs: 200 })]);
+      const producer = { by: 'producer', startMs: 200, endMs: 400 } as const;
+      assert.deepEqual(seqs(await h.store.listFragments(a, { range: producer, limit: 10 })), [2, 3, 4, 6]);
+      assert.deepEqual(seqs(await h.store.listFragments(a, { range: producer, limit: 2 })), [2, 3]);
+      const after3 = formatFragmentNumber(3n);
+      assert.deepEqual(seqs(await h.store.listFragments(a, { range: producer, afterNumber: after3, limit: 10 })), [4, 6]);
+      const server = { by: 'server', startMs: 1020, endMs: 1040 } as const;
+      assert.deepEqual(seqs(await h.store.listFragments(a, { range: server, limit: 10 })), [2, 3, 4]);
+      assert.deepEqual(await h.store.listFragments(a, { range: { by: 'producer', startMs: 501, endMs: 900 }, limit: 10 }), []);
+    });
+
+    test('fragmentsByTime orders by the timestamp, then by number; newestFirst reverses both', async () => {
+      const { a, headerId } = await twoStreams(h.store);
+      await mixedTimes(a, headerId);
+      const all = { by: 'producer', startMs: 0, endMs: 1000 } as const;
+      assert.deepEqual(seqs(await h.store.fragmentsByTime(a, { range: all, limit: 10 })), [1, 3, 4, 2, 6, 5]);
+      assert.deepEqual(seqs(await h.store.fragmentsByTime(a, { range: all, limit: 3, newestFirst: true })), [5, 6, 2]);
+      const narrow = { by: 'producer', startMs: 200, endMs: 300 } as const;
+      assert.deepEqual(seqs(await h.store.fragmentsByTime(a, { range: narrow, limit: 10 })), [3, 4, 2]);
+      const server = { by: 'server', startMs: 1035, endMs: 2000 } as const;
+      assert.deepEqual(seqs(await h.store.fragmentsByTime(a, { range: server, limit: 10 })), [4, 5, 6]);
+      const [whole] = await h.store.fragmentsByTime(a, { range: narrow, limit: 1 });
+      assert.deepEqual(whole, await h.store.getFragment(a, formatFragmentNumber(3n)));
+      await assert.rejects(h.store.fragmentsByTime(a, { range: all, limit: -1 }), RangeError);
+    });
+
+    test('countFragmentsBefore counts in (timestamp, number) order from fromMs', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await mixedTimes(a, headerId);
+      await h.store.commitFragments([sampleFragment(b, headerId, 7, { producerTimestampMs: 150 })]);
+      const count = (fromMs: number, beforeMs: number, seq: number) =>
+        h.store.countFragmentsBefore(a, { by: 'producer', fromMs, beforeMs, beforeNumber: formatFragmentNumber(BigInt(seq)) });
+      // Order: 1@100, 3@200, 4@200, 2@300, 6@400, 5@500.
+      assert.equal(await count(0, 100, 1), 0);
+      assert.equal(await count(0, 200, 3), 1);
+      assert.equal(await count(0, 200, 4), 2);
+      assert.equal(await count(0, 300, 2), 3);
+      assert.equal(await count(0, 500, 5), 5);
+      assert.equal(await count(150, 500, 5), 4);
+      assert.equal(await count(0, 1000, 99), 6);
+      const server = { by: 'server', fromMs: 1025, beforeMs: 1060, beforeNumber: formatFragmentNumber(6n) } as const;
+      assert.equal(await h.store.countFragmentsBefore(a, server), 3);
+    });
+
+    test('deleteFragmentsBefore removes by server time, strictly before, only in that stream', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await mixedTimes(a, headerId);
+      await h.store.commitFragments([sampleFragment(b, headerId, 7, { serverTimestampMs: 0 })]);
+      assert.equal(await h.store.deleteFragmentsBefore(a, 1030), 2);
+      assert.deepEqual(seqs(await h.store.listFragments(a, { limit: 10 })), [3, 4, 5, 6]);
+      assert.equal(await h.store.deleteFragmentsBefore(a, 1030), 0);
+      assert.deepEqual(seqs(await h.store.listFragments(b, { limit: 10 })), [7]);
+    });
+
+    // Times parsed from seconds (1700000000.123 * 1000) need not be whole milliseconds.
+    test('bounds with a fraction of a millisecond compare as the numbers they are', async () => {
+      const { a, headerId } = await twoStreams(h.store);
+      await mixedTimes(a, headerId);
+      const range = { by: 'producer', startMs: 199.5, endMs: 300.5 } as const;
+      assert.deepEqual(seqs(await h.store.listFragments(a, { range, limit: 10 })), [2, 3, 4]);
+      assert.deepEqual(seqs(await h.store.fragmentsByTime(a, { range: { by: 'producer', startMs: 100.2, endMs: 400 }, limit: 10 })), [3, 4, 2, 6]);
+      const count = await h.store.countFragmentsBefore(a, { by: 'producer', fromMs: 99.9, beforeMs: 200.5, beforeNumber: formatFragmentNumber(1n) });
+      assert.equal(count, 3);
+      assert.equal(await h.store.deleteFragmentsBefore(a, 1020.5), 2);
+      assert.deepEqual(seqs(await h.store.listFragments(a, { limit: 10 })), [3, 4, 5, 6]);
     });
   });
 }

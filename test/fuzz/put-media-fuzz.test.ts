@@ -20,6 +20,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { AckErrors, type Ack } from '../../src/domain/acks.js';
 import { decodeFrameIndex } from '../../src/domain/frame-index.js';
 import { IngestService } from '../../src/ingest/ingest-service.js';
+import { LocalFragmentFeed } from '../../src/storage/fragment-feed.js';
 import { PutMediaSession, type SessionOptions } from '../../src/ingest/put-media-session.js';
 import type { FragmentToCommit } from '../../src/ingest/group-commit.js';
 import type { StreamRecord } from '../../src/domain/stream.js';
@@ -123,7 +124,7 @@ describe('PutMedia fuzzing', () => {
     const dir = await mkdtemp(path.join(scratch(), 'openkvs-fuzz-'));
     const index = SqliteIndexStore.open(path.join(dir, 'index.sqlite'));
     const blobs = await FsBlobStore.open(path.join(dir, 'fragments'));
-    const service = new IngestService(index, blobs, createLogger('silent'));
+    const service = new IngestService(index, blobs, createLogger('silent'), new LocalFragmentFeed());
     const stream = (await index.createStream(
       {
         name: 'fuzz', arn: 'arn:aws:kinesisvideo:us-east-1:000000000000:stream/fuzz/1', deviceName: null, mediaType: 'video/h264',

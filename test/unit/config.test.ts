@@ -35,6 +35,22 @@ describe('resolveOptions', () => {
     assert.throws(() => resolveOptions({ logLevel: 'loud' }), /--log-level/);
   });
 
+  test('S3 options: validated, and only with s3:// storage', () => {
+    const s3 = { storageUrl: 's3://bucket/prefix' };
+    assert.deepEqual(resolveOptions(s3).s3, { endpoint: undefined, region: undefined, forcePathStyle: undefined, checksum: undefined });
+    assert.deepEqual(
+      resolveOptions({ ...s3, s3Endpoint: 'http://127.0.0.1:7480', s3Region: 'eu-west-1', s3ForcePathStyle: true, s3Checksum: 'when-required' }).s3,
+      { endpoint: 'http://127.0.0.1:7480', region: 'eu-west-1', forcePathStyle: true, checksum: 'when-required' },
+    );
+    assert.equal(resolveOptions({ ...s3, s3ForcePathStyle: 'false' }).s3.forcePathStyle, false);
+    assert.equal(resolveOptions({ ...s3, s3ForcePathStyle: 'true' }).s3.forcePathStyle, true);
+    assert.throws(() => resolveOptions({ ...s3, s3Endpoint: 'ftp://x' }), /--s3-endpoint must be http/);
+    assert.throws(() => resolveOptions({ ...s3, s3Endpoint: 'not a url' }), /--s3-endpoint is not a URL/);
+    assert.throws(() => resolveOptions({ ...s3, s3Region: 'Bad Region' }), /--s3-region/);
+    assert.throws(() => resolveOptions({ ...s3, s3Checksum: 'always' }), /--s3-checksum must be one of when-supported, when-required/);
+    assert.throws(() => resolveOptions({ s3Endpoint: 'http://127.0.0.1:7480' }), /--s3-\* options need an s3:\/\/ --storage URL/);
+  });
+
   test('the public URL is normalised to an origin without a trailing slash', () => {
     assert.equal(resolveOptions({ publicUrl: 'https://kvs.example.com/' }).publicUrl, 'https://kvs.example.com');
   });

@@ -25,6 +25,7 @@ export const deleteStream: JsonOperation<DeleteStreamInput> = {
       if (!current) throw new ResourceNotFoundException('The requested stream is not found or not active.');
       throw versionMismatch(stream.name);
     }
+    ctx.feed.publish({ type: 'stream-deleted', streamId: stream.streamId });
     return {};
   },
 };

@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import type { FragmentRecord, FragmentTag, NewFragment } from '../../domain/fragment.js';
+import type { FragmentTimestampKind } from '../index-store.js';
 
 /**
  * The fragment side of the SQLite index: statements over `fragments`, `track_headers` and
@@ -27,9 +28,37 @@ const FRAGMENT_COLUMNS = `stream_id, fragment_number, cluster_timecode, producer
 
 type Statement<P extends unknown[] | object, R = unknown> = Database.Statement<P, R>;
 
+export interface ListParams {
+  streamId: number;
+  afterNumber: string;
+  limit: number;
+}
+
+export interface TimeRangeParams {
+  streamId: number;
+  startMs: number;
+  endMs: number;
+  limit: number;
+}
+
+export interface CountParams {
+  streamId: number;
+  fromMs: number;
+  beforeMs: number;
+  beforeNumber: string;
+}
+
+/** One prepared statement per timestamp kind: each can then use its own index. */
+type PerKind<S> = Readonly<Record<FragmentTimestampKind, S>>;
+
 export interface FragmentStatements {
   readonly insertFragment: Statement<FragmentRow>;
-  readonly listFragments: Statement<{ streamId: number; afterNumber: string; limit: number }, FragmentRow>;
+  readonly listFragments: Statement<ListParams, FragmentRow>;
+  readonly listFragmentsInRange: PerKind<Statement<ListParams & TimeRangeParams, FragmentRow>>;
+  readonly fragmentsByTime: PerKind<Statement<TimeRangeParams, FragmentRow>>;
+  readonly fragmentsByTimeNewestFirst: PerKind<Statement<TimeRangeParams, FragmentRow>>;
+  readonly countFragmentsBefore: PerKind<Statement<CountParams, number>>;
+  readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number }>;
   readonly selectFragment: Statement<[number, string], FragmentRow>;
   readonly deleteStreamFragments: Statement<[number]>;
   readonly referencedExtents: Statement<[], { blob_key: string; end_offset: number }>;
@@ -38,6 +67,12 @@ export interface FragmentStatements {
   readonly selectTrackHeader: Statement<[number], Buffer>;
   readonly selectLastReserved: Statement<[], bigint>;
   readonly updateLastReserved: Statement<[bigint]>;
+}
+
+const TIMESTAMP_COLUMN: PerKind<string> = { producer: 'producer_ts_ms', server: 'server_ts_ms' };
+
+function perKind<S>(build: (column: string) => S): PerKind<S> {
+  return { producer: build(TIMESTAMP_COLUMN.producer), server: build(TIMESTAMP_COLUMN.server) };
 }
 
 export function prepareFragmentStatements(db: Database.Database): FragmentStatements {
@@ -50,10 +85,44 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
          @duration_ms, @size, @header_id, @blob_key, @blob_offset, @frame_index, @tags_json
        WHERE EXISTS (SELECT 1 FROM streams WHERE stream_id = @stream_id)`,
     ),
-    listFragments: db.prepare<{ streamId: number; afterNumber: string; limit: number }, FragmentRow>(
+    listFragments: db.prepare<ListParams, FragmentRow>(
       `SELECT ${FRAGMENT_COLUMNS} FROM fragments
        WHERE stream_id = @streamId AND fragment_number > @afterNumber
        ORDER BY fragment_number LIMIT @limit`,
+    ),
+    listFragmentsInRange: perKind((column) =>
+      db.prepare<ListParams & TimeRangeParams, FragmentRow>(
+        `SELECT ${FRAGMENT_COLUMNS} FROM fragments
+         WHERE stream_id = @streamId AND fragment_number > @afterNumber
+           AND ${column} BETWEEN @startMs AND @endMs
+         ORDER BY fragment_number LIMIT @limit`,
+      ),
+    ),
+    fragmentsByTime: perKind((column) =>
+      db.prepare<TimeRangeParams, FragmentRow>(
+        `SELECT ${FRAGMENT_COLUMNS} FROM fragments
+         WHERE stream_id = @streamId AND ${column} BETWEEN @startMs AND @endMs
+         ORDER BY ${column}, fragment_number LIMIT @limit`,
+      ),
+    ),
+    fragmentsByTimeNewestFirst: perKind((column) =>
+      db.prepare<TimeRangeParams, FragmentRow>(
+        `SELECT ${FRAGMENT_COLUMNS} FROM fragments
+         WHERE stream_id = @streamId AND ${column} BETWEEN @startMs AND @endMs
+         ORDER BY ${column} DESC, fragment_number DESC LIMIT @limit`,
+      ),
+    ),
+    countFragmentsBefore: perKind((column) =>
+      db
+        .prepare<CountParams, number>(
+          `SELECT COUNT(*) FROM fragments
+           WHERE stream_id = @streamId AND ${column} BETWEEN @fromMs AND @beforeMs
+             AND (${column} < @beforeMs OR fragment_number < @beforeNumber)`,
+        )
+        .pluck(),
+    ),
+    deleteFragmentsBefore: db.prepare<{ streamId: number; beforeMs: number }>(
+      'DELETE FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs',
     ),
     selectFragment: db.prepare<[number, string], FragmentRow>(
       `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE stream_id = ? AND fragment_number = ?`,

@@ -11,7 +11,7 @@ import type {
   StreamRecord,
   StreamStatus,
 } from '../../domain/stream.js';
-import type { IndexStore } from '../index-store.js';
+import type { FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
 import {
   plainBytes,
   prepareFragmentStatements,
@@ -222,14 +222,40 @@ export class SqliteIndexStore implements IndexStore {
     ).immediate();
   }
 
-  async listFragments(streamId: number, query: { afterNumber?: string; limit: number }): Promise<FragmentRecord[]> {
+  async listFragments(
+    streamId: number,
+    query: { afterNumber?: string; range?: FragmentTimeRange; limit: number },
+  ): Promise<FragmentRecord[]> {
     checkLimit('listFragments', query.limit);
-    const rows = this.fragmentStmts.listFragments.all({
-      streamId,
-      afterNumber: query.afterNumber ?? '',
-      limit: query.limit,
-    });
+    const params = { streamId, afterNumber: query.afterNumber ?? '', limit: query.limit };
+    const { range } = query;
+    const rows = range
+      ? this.fragmentStmts.listFragmentsInRange[range.by].all({ ...params, startMs: range.startMs, endMs: range.endMs })
+      : this.fragmentStmts.listFragments.all(params);
     return rows.map(toFragmentRecord);
+  }
+
+  async fragmentsByTime(
+    streamId: number,
+    query: { range: FragmentTimeRange; limit: number; newestFirst?: boolean },
+  ): Promise<FragmentRecord[]> {
+    checkLimit('fragmentsByTime', query.limit);
+    const { range } = query;
+    const statements = query.newestFirst ? this.fragmentStmts.fragmentsByTimeNewestFirst : this.fragmentStmts.fragmentsByTime;
+    const rows = statements[range.by].all({ streamId, startMs: range.startMs, endMs: range.endMs, limit: query.limit });
+    return rows.map(toFragmentRecord);
+  }
+
+  async countFragmentsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string },
+  ): Promise<number> {
+    const { by, ...params } = query;
+    return this.fragmentStmts.countFragmentsBefore[by].get({ streamId, ...params }) ?? 0;
+  }
+
+  async deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number> {
+    return this.fragmentStmts.deleteFragmentsBefore.run({ streamId, beforeMs: serverTimestampMs }).changes;
   }
 
   async getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined> {

@@ -4,7 +4,7 @@ import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FsBlobStore } from '../../../src/storage/fs/fs-blob-store.js';
-import { openBlobStore, openIndexStore } from '../../../src/storage/open.js';
+import { openBlobStore, openIndexStore, redactStorageUrl } from '../../../src/storage/open.js';
 import { SqliteIndexStore } from '../../../src/storage/sqlite/sqlite-index-store.js';
 
 async function isFile(path: string): Promise<boolean> {
@@ -69,26 +69,31 @@ describe('storage URLs', () => {
     }
   });
 
-  test('planned schemes are "not supported yet", without echoing the rest of the URL', async () => {
+  test('postgres:// and s3:// failures name the server, never the password', async () => {
     await assert.rejects(
-      openIndexStore('postgres://admin:s3cret@db.example.com/openkvs'),
+      openIndexStore('postgres://admin:s3cret@127.0.0.1:1/openkvs'),
       (err: unknown) =>
         err instanceof Error &&
-        err.message === 'index store scheme postgres:// is not supported yet (supported: sqlite://)',
+        err.message.startsWith('cannot open the PostgreSQL index at postgres://admin:***@127.0.0.1:1/openkvs') &&
+        !err.message.includes('s3cret'),
     );
-    await assert.rejects(
-      openBlobStore('s3://bucket/prefix'),
-      (err: unknown) =>
-        err instanceof Error && err.message === 'blob store scheme s3:// is not supported yet (supported: file://)',
-    );
+    await assert.rejects(openBlobStore('s3://'), /s3:\/\/ URL needs a bucket name/);
+    await assert.rejects(openBlobStore('s3://bucket/bad prefix'), /key prefix/);
+  });
+
+  test('storage URLs in logs have their password masked', () => {
+    assert.equal(redactStorageUrl('postgres://admin:s3cret@db:5432/openkvs?sslmode=require'), 'postgres://admin:***@db:5432/openkvs?sslmode=require');
+    assert.equal(redactStorageUrl('postgres://admin@db/openkvs'), 'postgres://admin@db/openkvs');
+    assert.equal(redactStorageUrl('s3://bucket/prefix'), 's3://bucket/prefix');
+    assert.equal(redactStorageUrl('sqlite:///var/lib/openkvs/index.sqlite'), 'sqlite:///var/lib/openkvs/index.sqlite');
   });
 
   test('unknown schemes name the supported ones', async () => {
     await assert.rejects(openIndexStore('mysql://db/openkvs'), {
-      message: 'unknown index store scheme mysql:// (supported: sqlite://; postgres:// is not supported yet)',
+      message: 'unknown index store scheme mysql:// (supported: sqlite://, postgres://)',
     });
     await assert.rejects(openBlobStore('gs://bucket'), {
-      message: 'unknown blob store scheme gs:// (supported: file://; s3:// is not supported yet)',
+      message: 'unknown blob store scheme gs:// (supported: file://, s3://)',
     });
     // Each store's scheme belongs to it alone.
     await assert.rejects(openIndexStore('file://x.sqlite'), /unknown index store scheme file:\/\//);
@@ -98,7 +103,7 @@ describe('storage URLs', () => {
   test('a URL without a scheme or without a path is refused', async () => {
     await assert.rejects(
       openIndexStore('/var/lib/openkvs/index.sqlite'),
-      /must start with a scheme \(supported: sqlite:\/\/\)/,
+      /must start with a scheme \(supported: sqlite:\/\/, postgres:\/\/\)/,
     );
     await assert.rejects(openIndexStore('sqlite:data.db'), /must start with a scheme/);
     await assert.rejects(openIndexStore('sqlite://'), /sqlite:\/\/ URL has no path/);

@@ -1,0 +1,199 @@
+import type pg from 'pg';
+import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
+import type { FragmentTimeRange, FragmentTimestampKind } from '../index-store.js';
+import { inTransaction, type Queryable } from './pool.js';
+import {
+  FRAGMENT_COLUMNS,
+  FRAGMENT_COLUMN_TYPES,
+  fragmentColumnArrays,
+  plainBytes,
+  toFragmentRecord,
+  toSafeInteger,
+  type FragmentRow,
+  type Int8,
+} from './rows.js';
+
+/** One INSERT for a whole batch: each column arrives as one array parameter. */
+const INSERT_FRAGMENTS = `INSERT INTO fragments (${FRAGMENT_COLUMNS})
+  SELECT * FROM unnest(${FRAGMENT_COLUMN_TYPES.map((type, i) => `$${i + 1}::${type}[]`).join(', ')})`;
+
+const TIMESTAMP_COLUMN: Readonly<Record<FragmentTimestampKind, string>> = {
+  producer: 'producer_ts_ms',
+  server: 'server_ts_ms',
+};
+
+/**
+ * The timestamp column a query selects on. Times arrive as JavaScript numbers that may carry a
+ * fraction (timestamps parsed from seconds); the BIGINT columns hold whole milliseconds, so the
+ * bounds are rounded in SQL (CEIL/FLOOR of a numeric parameter), which keeps every comparison
+ * exact and still lets the (stream_id, timestamp) indexes serve the range.
+ */
+function timestampColumn(by: FragmentTimestampKind): string {
+  const column = TIMESTAMP_COLUMN[by];
+  if (column === undefined) throw new RangeError(`unknown fragment timestamp kind ${String(by)}`);
+  return column;
+}
+
+function finiteMs(value: number, what: string): number {
+  if (!Number.isFinite(value)) throw new RangeError(`${what} must be a finite number of milliseconds, got ${value}`);
+  return value;
+}
+
+/**
+ * The fragment side of the PostgreSQL index: `fragments`, `track_headers` and
+ * `fragment_sequence` (migration 2).
+ */
+export class FragmentQueries {
+  constructor(private readonly pool: pg.Pool) {}
+
+  /**
+   * One statement, so concurrent reservations from any number of nodes serialize on the row
+   * lock and each gets its own range; autocommit makes it durable before it returns.
+   */
+  async reserveSequence(count: number): Promise<bigint> {
+    if (!Number.isSafeInteger(count) || count < 1) {
+      throw new RangeError(`reserveFragmentSequence count must be a positive integer, got ${count}`);
+    }
+    const result = await this.pool.query<{ last: string }>(
+      'UPDATE fragment_sequence SET last_reserved = last_reserved + $1 WHERE singleton = 1 RETURNING last_reserved::text AS last',
+      [count],
+    );
+    const last = result.rows[0]?.last;
+    if (last === undefined) throw new Error('fragment_sequence has no row; the index database is damaged');
+    return BigInt(last) - BigInt(count) + 1n;
+  }
+
+  async putTrackHeader(hash: string, bytes: Uint8Array): Promise<number> {
+    const inserted = await this.pool.query<{ header_id: Int8 }>(
+      'INSERT INTO track_headers (hash, bytes) VALUES ($1, $2) ON CONFLICT (hash) DO NOTHING RETURNING header_id',
+      [hash, Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)],
+    );
+    // No row: the hash was there already (or another node inserted it first: ON CONFLICT waited
+    // for that insert to commit, so this next statement sees it).
+    const row = inserted.rows[0] ?? (await this.pool.query<{ header_id: Int8 }>(
+      'SELECT header_id FROM track_headers WHERE hash = $1', [hash],
+    )).rows[0];
+    if (row === undefined) throw new Error(`track header ${hash} vanished right after its insert`);
+    return toSafeInteger(row.header_id, 'track_headers.header_id');
+  }
+
+  async getTrackHeader(headerId: number): Promise<Uint8Array | undefined> {
+    const result = await this.pool.query<{ bytes: Buffer }>('SELECT bytes FROM track_headers WHERE header_id = $1', [headerId]);
+    const row = result.rows[0];
+    return row === undefined ? undefined : plainBytes(row.bytes);
+  }
+
+  /**
+   * One transaction: lock the batch's streams FOR KEY SHARE (a stream being deleted makes this
+   * wait, then it is gone and its rows are dropped; a stream locked here cannot be deleted until
+   * the commit), then insert the rows of the streams that exist in one statement. A duplicate
+   * fragment number or an unknown header id fails that statement and rolls back the batch.
+   */
+  async commit(fragments: readonly NewFragment[]): Promise<boolean[]> {
+    if (fragments.length === 0) return [];
+    return inTransaction(this.pool, async (client) => {
+      const streamIds = [...new Set(fragments.map((f) => f.streamId))];
+      const locked = await client.query<{ stream_id: Int8 }>(
+        'SELECT stream_id FROM streams WHERE stream_id = ANY($1::bigint[]) ORDER BY stream_id FOR KEY SHARE',
+        [streamIds],
+      );
+      const live = new Set(locked.rows.map((row) => toSafeInteger(row.stream_id, 'streams.stream_id')));
+      const kept = fragments.filter((f) => live.has(f.streamId));
+      if (kept.length > 0) await client.query(INSERT_FRAGMENTS, fragmentColumnArrays(kept));
+      return fragments.map((f) => live.has(f.streamId));
+    });
+  }
+
+  async list(streamId: number, afterNumber: string, limit: number): Promise<FragmentRecord[]> {
+    const result = await this.pool.query<FragmentRow>(
+      `SELECT ${FRAGMENT_COLUMNS} FROM fragments
+       WHERE stream_id = $1 AND fragment_number > $2
+       ORDER BY fragment_number LIMIT $3`,
+      [streamId, afterNumber, limit],
+    );
+    return result.rows.map(toFragmentRecord);
+  }
+
+  /** In number order, only fragments whose timestamp of kind `range.by` is in [startMs, endMs]. */
+  async listInRange(streamId: number, afterNumber: string, range: FragmentTimeRange, limit: number): Promise<FragmentRecord[]> {
+    const column = timestampColumn(range.by);
+    const result = await this.pool.query<FragmentRow>(
+      `SELECT ${FRAGMENT_COLUMNS} FROM fragments
+       WHERE stream_id = $1 AND fragment_number > $2
+         AND ${column} BETWEEN CEIL($3::numeric) AND FLOOR($4::numeric)
+       ORDER BY fragment_number LIMIT $5`,
+      [streamId, afterNumber, finiteMs(range.startMs, 'startMs'), finiteMs(range.endMs, 'endMs'), limit],
+    );
+    return result.rows.map(toFragmentRecord);
+  }
+
+  async byTime(streamId: number, range: FragmentTimeRange, limit: number, newestFirst: boolean): Promise<FragmentRecord[]> {
+    const column = timestampColumn(range.by);
+    const direction = newestFirst ? 'DESC' : 'ASC';
+    const result = await this.pool.query<FragmentRow>(
+      `SELECT ${FRAGMENT_COLUMNS} FROM fragments
+       WHERE stream_id = $1 AND ${column} BETWEEN CEIL($2::numeric) AND FLOOR($3::numeric)
+       ORDER BY ${column} ${direction}, fragment_number ${direction} LIMIT $4`,
+      [streamId, finiteMs(range.startMs, 'startMs'), finiteMs(range.endMs, 'endMs'), limit],
+    );
+    return result.rows.map(toFragmentRecord);
+  }
+
+  /** Fragments in [fromMs, beforeMs), plus those at exactly beforeMs numbered below beforeNumber. */
+  async countBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string },
+  ): Promise<number> {
+    const column = timestampColumn(query.by);
+    const result = await this.pool.query<{ n: string }>(
+      `SELECT COUNT(*)::text AS n FROM fragments
+       WHERE stream_id = $1 AND ${column} BETWEEN CEIL($2::numeric) AND FLOOR($3::numeric)
+         AND (${column} < $3::numeric OR fragment_number < $4)`,
+      [streamId, finiteMs(query.fromMs, 'fromMs'), finiteMs(query.beforeMs, 'beforeMs'), query.beforeNumber],
+    );
+    return toSafeInteger(result.rows[0]?.n ?? '0', 'fragment count');
+  }
+
+  /** Retention: one statement, so a node sweeping a stream never sees half of another's sweep. */
+  async deleteBefore(streamId: number, serverTimestampMs: number): Promise<number> {
+    const result = await this.pool.query(
+      'DELETE FROM fragments WHERE stream_id = $1 AND server_ts_ms < CEIL($2::numeric)',
+      [streamId, finiteMs(serverTimestampMs, 'serverTimestampMs')],
+    );
+    return result.rowCount ?? 0;
+  }
+
+  async get(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined> {
+    const result = await this.pool.query<FragmentRow>(
+      `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE stream_id = $1 AND fragment_number = $2`,
+      [streamId, fragmentNumber],
+    );
+    const row = result.rows[0];
+    return row === undefined ? undefined : toFragmentRecord(row);
+  }
+
+  async deleteStreamFragments(client: Queryable, streamId: number): Promise<void> {
+    await client.query('DELETE FROM fragments WHERE stream_id = $1', [streamId]);
+  }
+
+  /**
+   * PostgreSQL has no skip scan: this recursive query emulates one over fragments_by_blob_end,
+   * seeking each next distinct key and reading its largest end off the same index, so the cost
+   * grows with the number of blob keys, not of rows.
+   */
+  async referencedBlobExtents(): Promise<Map<string, number>> {
+    const result = await this.pool.query<{ blob_key: string; end_offset: Int8 }>(
+      `WITH RECURSIVE blob_keys (blob_key) AS (
+         SELECT MIN(blob_key) FROM fragments
+         UNION ALL
+         SELECT (SELECT MIN(f.blob_key) FROM fragments f WHERE f.blob_key > k.blob_key)
+         FROM blob_keys k WHERE k.blob_key IS NOT NULL
+       )
+       SELECT k.blob_key AS blob_key,
+         (SELECT f.blob_offset + f.size FROM fragments f WHERE f.blob_key = k.blob_key
+          ORDER BY f.blob_offset + f.size DESC LIMIT 1) AS end_offset
+       FROM blob_keys k WHERE k.blob_key IS NOT NULL`,
+    );
+    return new Map(result.rows.map((row) => [row.blob_key, toSafeInteger(row.end_offset, 'blob extent')]));
+  }
+}
