@@ -43,17 +43,26 @@ async function ffmpeg(args: string[]): Promise<void> {
   await run(FFMPEG!, ['-hide_banner', '-loglevel', 'error', '-y', ...args]);
 }
 
+/**
+ * AAC's encoder delay (1024 priming samples at 48 kHz). MP4 hides it with an edit list; MPEG-TS
+ * has none, so there the audio starts 21 ms before the video, and hls.js seeks over the gap at
+ * the start and says so with a (non-fatal) bufferSeekOverHole error. Delaying the audio by as much
+ * makes both start together, as in a clean stream.
+ */
+const AAC_PRIMING_SECONDS = (1024 / 48_000).toFixed(6);
+
 /** An 8 s source, then three remuxes of it (no re-encode): HLS fMP4, HLS MPEG-TS and DASH. */
 async function makeVodRenditions(dir: string): Promise<void> {
   const source = path.join(dir, 'source.mp4');
   await ffmpeg(['-f', 'lavfi', '-i', TEST_PATTERN, '-f', 'lavfi', '-i', TEST_TONE, '-t', '8', ...H264_AAC, source]);
   await Promise.all(['hls-fmp4', 'hls-ts', 'dash'].map((sub) => mkdir(path.join(dir, sub))));
-  const hls = (sub: string, type: string, segment: string) =>
-    ffmpeg(['-i', source, '-c', 'copy', '-f', 'hls', '-hls_time', '2', '-hls_playlist_type', 'vod', '-hls_segment_type', type,
-      '-hls_segment_filename', path.join(dir, sub, segment), '-master_pl_name', 'master.m3u8', path.join(dir, sub, 'media.m3u8')]);
+  const hlsVod = (sub: string, type: string, segment: string) => ['-c', 'copy', '-f', 'hls', '-hls_time', '2',
+    '-hls_playlist_type', 'vod', '-hls_segment_type', type, '-hls_segment_filename', path.join(dir, sub, segment),
+    '-master_pl_name', 'master.m3u8', path.join(dir, sub, 'media.m3u8')];
+  const alignedAudio = ['-i', source, '-itsoffset', AAC_PRIMING_SECONDS, '-i', source, '-map', '0:v', '-map', '1:a'];
   await Promise.all([
-    hls('hls-fmp4', 'fmp4', 'seg%03d.m4s'),
-    hls('hls-ts', 'mpegts', 'seg%03d.ts'),
+    ffmpeg(['-i', source, ...hlsVod('hls-fmp4', 'fmp4', 'seg%03d.m4s')]),
+    ffmpeg([...alignedAudio, ...hlsVod('hls-ts', 'mpegts', 'seg%03d.ts')]),
     ffmpeg(['-i', source, '-c', 'copy', '-f', 'dash', '-seg_duration', '2', '-use_timeline', '1', '-use_template', '1',
       path.join(dir, 'dash', 'manifest.mpd')]),
   ]);
