@@ -11,6 +11,11 @@ import { REPO_ROOT } from './process.js';
  * Plays HLS and DASH URLs in Debian's chromium with hls.js and dash.js, as a viewer's browser
  * would: the player page comes from an origin of its own, so every media request is cross-origin
  * and needs the media server's CORS headers. One browser per test file; a fresh page per playback.
+ *
+ *   before(async () => (browser = await launchBrowserPlayer()));
+ *   after(() => browser?.close());
+ *   const r = await browser.playInBrowser({ kind: 'hls', url: sessionUrl, minSeconds: 4 });
+ *   assert.deepEqual(r.errors, []); assert.ok(r.currentTime > 4);
  */
 
 /** Debian's build, never a Playwright download: the issue is about what Debian's chromium plays. */
