@@ -13,7 +13,8 @@
 # harsher outage for a client (a hang, not a refused connection), which is what timeouts are for.
 #
 # Environment: RGW_PORT (default 7480), MON_PORT (default 3300), S3_ACCESS_KEY / S3_SECRET_KEY
-# (default openkvs-test / openkvs-test-secret), MEMSTORE_BYTES (default 2 GiB).
+# (default openkvs-test / openkvs-test-secret), MEMSTORE_BYTES (default 2 GiB), S3_BUCKET (a bucket
+# to create at start; default none).
 # Needs Debian's ceph-mon, ceph-osd and radosgw (16.x), plus uuidgen and curl.
 set -Eeuo pipefail
 
@@ -152,6 +153,11 @@ start_cluster() {
   wait_for 60 rgw_answers
   radosgw-admin -c "$CONF" user create --uid=openkvs-test --display-name=openkvs-test \
     --access-key="$ACCESS_KEY" --secret="$SECRET_KEY" >/dev/null
+  # curl signs the request itself (SigV4), so no S3 client is needed to make the bucket; S3 wants
+  # the payload hash (here of the empty body) in a signed x-amz-content-sha256 header.
+  [ -z "${S3_BUCKET:-}" ] || curl -fsS -X PUT --aws-sigv4 "aws:amz:us-east-1:s3" --user "$ACCESS_KEY:$SECRET_KEY" \
+    -H "x-amz-content-sha256: e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" \
+    "http://127.0.0.1:$RGW_PORT/$S3_BUCKET" >/dev/null
   trap - ERR
   echo "S3_ENDPOINT=http://127.0.0.1:$RGW_PORT"
 }

@@ -2,14 +2,15 @@
 # A throwaway PostgreSQL for tests and local clusters: a cluster of its own in DIR, listening on
 # 127.0.0.1 only (and a socket in DIR), trust authentication for user postgres.
 #
-#   scripts/postgres-local.sh start DIR     initdb + start; prints "POSTGRES_URL=postgres://postgres@127.0.0.1:PORT/postgres"
+#   scripts/postgres-local.sh start DIR     initdb + start; prints "POSTGRES_URL=postgres://postgres@127.0.0.1:PORT/DATABASE"
 #   scripts/postgres-local.sh stop DIR      stop the server (immediate) and delete DIR
 #   scripts/postgres-local.sh shutdown DIR  stop the server cleanly but keep DIR (its data survives)
 #   scripts/postgres-local.sh restart DIR   start a server stopped by shutdown again, same port and data
 #   scripts/postgres-local.sh pause DIR     SIGSTOP every server process: connections open, no answers
 #   scripts/postgres-local.sh resume DIR    SIGCONT them
 #
-# Environment: PG_PORT (default 5432); PG_DURABLE=1 keeps fsync and synchronous commit on (the
+# Environment: PG_PORT (default 5432); PG_DATABASE (default postgres; another name is created at
+# start); PG_DURABLE=1 keeps fsync and synchronous commit on (the
 # default turns them off: a throwaway cluster is for speed). As root, initdb and the server run as
 # the `postgres` user (both refuse root), so DIR is handed to that user.
 # Needs Debian's postgresql (any version under /usr/lib/postgresql, or initdb on PATH).
@@ -55,8 +56,9 @@ signal_server() {
 
 start_server() {
   pg_ctl_ -l "$DIR/log" -w -t 30 -o "$(cat "$DIR/server-options")" start >/dev/null
-  echo "POSTGRES_URL=postgres://postgres@127.0.0.1:$(cat "$DIR/port")/postgres"
 }
+
+print_url() { echo "POSTGRES_URL=postgres://postgres@127.0.0.1:$(cat "$DIR/port")/$(cat "$DIR/database")"; }
 
 start_cluster() {
   [ -e "$DIR" ] && { echo "$DIR already exists; stop that cluster first" >&2; exit 1; }
@@ -68,8 +70,13 @@ start_cluster() {
   [ "${PG_DURABLE:-0}" = 1 ] || options="$options -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
   echo "$options" >"$DIR/server-options"
   echo "$PORT" >"$DIR/port"
+  echo "$DATABASE" >"$DIR/database"
   start_server
+  if [ "$DATABASE" != postgres ]; then
+    "$BIN/psql" -q -h 127.0.0.1 -p "$PORT" -U postgres -d postgres -c "CREATE DATABASE \"$DATABASE\"" >/dev/null
+  fi
   trap - ERR
+  print_url
 }
 
 stop_cluster() {
@@ -83,12 +90,14 @@ stop_cluster() {
 
 BIN=$(find_bin)
 PORT=${PG_PORT:-5432}
+DATABASE=${PG_DATABASE:-postgres}
+[[ "$DATABASE" =~ ^[a-z_][a-z0-9_]*$ ]] || { echo "PG_DATABASE must be a plain lower-case name" >&2; exit 2; }
 
 case "$ACTION" in
   start) start_cluster ;;
   stop) stop_cluster ;;
   shutdown) pg_ctl_ -m fast -w stop >/dev/null ;;
-  restart) start_server ;;
+  restart) start_server && print_url ;;
   pause) signal_server STOP ;;
   resume) signal_server CONT ;;
   *) usage ;;
