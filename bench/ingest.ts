@@ -8,25 +8,27 @@
  *       writing a fragment's last byte to its PERSISTED ack, server CPU% and peak RSS.
  *
  *   npm run build && node dist/bench/ingest.js [--streams 50,200,500] [--seconds 20] [--mb 300] [--runs 3] [--dir DIR] [--skip-a] [--skip-b]
+ *                                              [--backends embedded|cluster|embedded,cluster]
  *
  * DIR (default: the OS temp folder) holds the server's data dir; put it on the disk under test.
+ * --backends: where the server keeps its data (bench/server-backends.ts): `embedded` (SQLite +
+ * files, the default), `cluster` (PostgreSQL with fsync on + S3 on a one-node Ceph RGW, started by
+ * the test fixtures), or both, scenario by scenario in the same run, with the cluster/embedded ratio.
  */
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
 import { request, type ClientRequest } from 'node:http';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
+import { loadavg, tmpdir } from 'node:os';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { concatBytes } from '../src/formats/bytes/read.js';
 import { MatroskaId as Id } from '../src/formats/matroska/ids.js';
 import { elementHeader, uintElement } from '../src/formats/matroska/writer.js';
-import { REPO_ROOT, spawnServer, type RunningServer } from '../test/helpers/process.js';
 import { prng, randomBytes, streamHeader } from '../test/helpers/synthetic-mkv.js';
+import { parseBackends, ServerFactory, type Backend } from './server-backends.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -37,10 +39,11 @@ const { values: args } = parseArgs({
     dir: { type: 'string' },
     'skip-a': { type: 'boolean', default: false },
     'skip-b': { type: 'boolean', default: false },
+    backends: { type: 'string', default: 'embedded' },
   },
 });
+const backends = parseBackends(args.backends);
 
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
 const CLK_TCK = 100; // Linux USER_HZ
 const TARGET_MBPS = 300;
 const TARGET_P99_MS = 100;
@@ -98,12 +101,6 @@ function readAcks(req: ClientRequest, onAck: (ack: { EventType: string; Fragment
 
 const write = (req: ClientRequest, bytes: Uint8Array) => (req.write(bytes) ? undefined : once(req, 'drain'));
 
-async function startOpenKvs(dir: string): Promise<{ server: RunningServer; dataDir: string }> {
-  const dataDir = await mkdtemp(path.join(dir, 'openkvs-bench-'));
-  const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info' });
-  return { server, dataDir };
-}
-
 async function createStreams(url: string, names: string[]): Promise<void> {
   const kv = new KinesisVideoClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
   for (let i = 0; i < names.length; i += 25) {
@@ -157,36 +154,42 @@ async function startBareServer(): Promise<{ url: string; stop: () => void }> {
   return { url: `http://127.0.0.1:${line.trim()}`, stop: () => child.kill('SIGKILL') };
 }
 
-async function benchUnpaced(dir: string): Promise<void> {
+async function benchUnpaced(servers: ServerFactory): Promise<void> {
   const totalBytes = Number(args.mb) * 1e6;
   const runs = Number(args.runs);
   const body = unpacedBody(totalBytes);
   const mb = body.reduce((s, b) => s + b.length, 0) / 1e6;
   console.log(`(a) one unpaced session: ${mb.toFixed(0)} MB, ${(body.length - 1) / 2} clusters of ${A_FRAMES_PER_CLUSTER} x ${A_FRAME_BYTES / 1024} KB frames, median of ${runs} runs`);
   const bare = await startBareServer();
-  const kvs: number[] = [];
+  const kvs = new Map<Backend, number[]>(backends.map((b) => [b, []]));
   const baseline: number[] = [];
   try {
     for (let run = 0; run < runs; run++) {
-      const { server, dataDir } = await startOpenKvs(dir);
-      try {
-        await createStreams(server.url, ['unpaced']);
-        const r = await sendUnpaced(server.url, '/putMedia', { 'x-amzn-stream-name': 'unpaced', 'x-amzn-fragment-timecode-type': 'ABSOLUTE' }, body);
-        kvs.push(r.mbps);
-        const b = await sendUnpaced(bare.url, '/', {}, body);
-        baseline.push(b.mbps);
-        console.log(`    run ${run + 1}: openkvs ${r.mbps.toFixed(1)} MB/s (${r.persisted} PERSISTED${r.errors.length ? `, errors ${r.errors.join(',')}` : ''}), bare node:http ${b.mbps.toFixed(1)} MB/s`);
-      } finally {
-        await server.stop();
-        await rm(dataDir, { recursive: true, force: true });
+      // Backends take turns within each run, so the machine's noise hits them alike.
+      for (const backend of backends) {
+        const { server, dispose } = await servers.start(backend);
+        try {
+          await createStreams(server.url, ['unpaced']);
+          const r = await sendUnpaced(server.url, '/putMedia', { 'x-amzn-stream-name': 'unpaced', 'x-amzn-fragment-timecode-type': 'ABSOLUTE' }, body);
+          kvs.get(backend)!.push(r.mbps);
+          console.log(`    run ${run + 1} ${backend}: openkvs ${r.mbps.toFixed(1)} MB/s (${r.persisted} PERSISTED${r.errors.length ? `, errors ${r.errors.join(',')}` : ''})`);
+        } finally {
+          await dispose();
+        }
       }
+      const b = await sendUnpaced(bare.url, '/', {}, body);
+      baseline.push(b.mbps);
+      console.log(`    run ${run + 1}: bare node:http ${b.mbps.toFixed(1)} MB/s`);
     }
   } finally {
     bare.stop();
   }
-  const k = median(kvs);
   const b = median(baseline);
-  console.log(`    openkvs median ${k.toFixed(1)} MB/s (target >= ${TARGET_MBPS} MB/s: ${k >= TARGET_MBPS ? 'met' : 'MISSED'}); bare node:http median ${b.toFixed(1)} MB/s; ratio ${(k / b).toFixed(2)}`);
+  for (const backend of backends) {
+    const k = median(kvs.get(backend)!);
+    console.log(`    ${backend}: openkvs median ${k.toFixed(1)} MB/s (target >= ${TARGET_MBPS} MB/s: ${k >= TARGET_MBPS ? 'met' : 'MISSED'}); bare node:http median ${b.toFixed(1)} MB/s; ratio ${(k / b).toFixed(2)}`);
+  }
+  if (backends.length === 2) console.log(`    cluster / embedded median MB/s: ${(median(kvs.get('cluster')!) / median(kvs.get('embedded')!)).toFixed(2)}`);
 }
 
 // ---- (b) N real-time cameras ----
@@ -217,8 +220,15 @@ function procStat(pid: number): { cpuTicks: number; rssKb: number; hwmKb: number
   };
 }
 
-async function benchCameras(dir: string, count: number, seconds: number): Promise<void> {
-  const { server, dataDir } = await startOpenKvs(dir);
+interface CameraFigures {
+  readonly p50: number;
+  readonly p99: number;
+  readonly cpu: number;
+  readonly peakMb: number;
+}
+
+async function benchCameras(servers: ServerFactory, backend: Backend, count: number, seconds: number): Promise<CameraFigures> {
+  const { server, dispose } = await servers.start(backend);
   const pid = server.child.pid!;
   try {
     const names = Array.from({ length: count }, (_, i) => `cam-${i}`);
@@ -297,7 +307,7 @@ async function benchCameras(dir: string, count: number, seconds: number): Promis
     const p99 = percentile(sorted, 99);
     const peakMb = Math.max(peakRssKb, after.hwmKb) / 1024;
     console.log(
-      `(b) ${count} cameras x 2 Mbit/s for ${(windowMs / 1000).toFixed(1)} s: ${sentClusters} fragments, PERSISTED latency ` +
+      `(b) ${backend}: ${count} cameras x 2 Mbit/s for ${(windowMs / 1000).toFixed(1)} s: ${sentClusters} fragments, PERSISTED latency ` +
         `p50 ${percentile(sorted, 50).toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms` +
         `${missing ? `, ${missing} without PERSISTED within 2 s` : ''}; server CPU ${cpu.toFixed(0)}% (of 1 core); peak RSS ${peakMb.toFixed(0)} MB; ` +
         `client write lag p50 ${percentile(late, 50).toFixed(1)} ms p99 ${percentile(late, 99).toFixed(1)} ms` +
@@ -306,15 +316,31 @@ async function benchCameras(dir: string, count: number, seconds: number): Promis
     if (count >= 500) {
       console.log(`    target at 500 streams: p99 <= ${TARGET_P99_MS} ms (${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}), RSS <= ${TARGET_RSS_MB} MB (${peakMb <= TARGET_RSS_MB ? 'met' : 'MISSED'})`);
     }
+    return { p50: percentile(sorted, 50), p99, cpu, peakMb };
   } finally {
-    await server.stop();
-    await rm(dataDir, { recursive: true, force: true });
+    await dispose();
   }
 }
 
-const dir = args.dir ?? tmpdir();
-console.log(`node ${process.version}, data under ${dir}`);
-if (!args['skip-a']) await benchUnpaced(dir);
-if (!args['skip-b']) {
-  for (const n of args.streams.split(',').map(Number)) await benchCameras(dir, n, Number(args.seconds));
+function cameraRatios(count: number, embedded: CameraFigures, cluster: CameraFigures): void {
+  const ratio = (key: keyof CameraFigures) => (cluster[key] / embedded[key]).toFixed(2);
+  console.log(`    ${count} cameras, cluster / embedded: p50 ${ratio('p50')}, p99 ${ratio('p99')}, server CPU ${ratio('cpu')}, peak RSS ${ratio('peakMb')}`);
 }
+
+const dir = args.dir ?? tmpdir();
+const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
+console.log(`node ${process.version}, data under ${dir}, backends ${backends.join(', ')}; load average ${load()}`);
+const servers = new ServerFactory(dir);
+try {
+  if (!args['skip-a']) await benchUnpaced(servers);
+  if (!args['skip-b']) {
+    for (const n of args.streams.split(',').map(Number)) {
+      const figures = new Map<Backend, CameraFigures>();
+      for (const backend of backends) figures.set(backend, await benchCameras(servers, backend, n, Number(args.seconds)));
+      if (figures.size === 2) cameraRatios(n, figures.get('embedded')!, figures.get('cluster')!);
+    }
+  }
+} finally {
+  await servers.close();
+}
+console.log(`load average at the end ${load()}`);

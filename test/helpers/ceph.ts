@@ -42,7 +42,12 @@ export function cephUnavailable(): string | false {
   return serviceUnavailable(present, 'Ceph with radosgw (apt-get install ceph-mon ceph-osd radosgw uuid-runtime curl)');
 }
 
-export async function startCeph(): Promise<CephS3> {
+export interface CephStartOptions {
+  /** RAM the OSD may hold objects in (memstore); default 1 GiB. */
+  readonly memstoreBytes?: number;
+}
+
+export async function startCeph(options: CephStartOptions = {}): Promise<CephS3> {
   let lastError: unknown;
   // Another process may take a free port before the daemons bind it: try a few.
   for (let attempt = 0; attempt < 3; attempt++) {
@@ -54,7 +59,7 @@ export async function startCeph(): Promise<CephS3> {
       RGW_PORT: String(rgwPort),
       S3_ACCESS_KEY: CREDENTIALS.accessKeyId,
       S3_SECRET_KEY: CREDENTIALS.secretAccessKey,
-      MEMSTORE_BYTES: String(1024 ** 3),
+      MEMSTORE_BYTES: String(options.memstoreBytes ?? 1024 ** 3),
     };
     try {
       await run('bash', [SCRIPT, 'start', dir], { env, timeout: 120_000 });
