@@ -44,13 +44,20 @@ export interface TimeRangeParams {
 /** One prepared statement per timestamp kind: each can then use its own index. */
 type PerKind<S> = Readonly<Record<FragmentTimestampKind, S>>;
 
+/** What deleteFragmentsBefore reports per removed row. */
+export interface DeletedRow {
+  blob_key: string;
+  end_offset: number;
+}
+
 export interface FragmentStatements {
   readonly insertFragment: Statement<FragmentRow>;
   readonly listFragments: Statement<ListParams, FragmentRow>;
   readonly listFragmentsInRange: PerKind<Statement<ListParams & TimeRangeParams, FragmentRow>>;
   readonly fragmentsByTime: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly fragmentsByTimeNewestFirst: PerKind<Statement<TimeRangeParams, FragmentRow>>;
-  readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number }>;
+  readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>;
+  readonly isBlobReferenced: Statement<[string], number>;
   readonly selectFragment: Statement<[number, string], FragmentRow>;
   readonly deleteStreamFragments: Statement<[number]>;
   readonly referencedExtents: Statement<[], { blob_key: string; end_offset: number }>;
@@ -104,9 +111,18 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
          ORDER BY ${column} DESC, fragment_number DESC LIMIT @limit`,
       ),
     ),
-    deleteFragmentsBefore: db.prepare<{ streamId: number; beforeMs: number }>(
-      'DELETE FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs',
+    // The oldest first (a LIMIT in SQLite reads -1 as "no limit"); RETURNING tells the caller
+    // which blob objects lost fragments, read from the rows this very statement removed.
+    deleteFragmentsBefore: db.prepare<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>(
+      `DELETE FROM fragments WHERE rowid IN (
+         SELECT rowid FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs
+         ORDER BY server_ts_ms LIMIT @limit)
+       RETURNING blob_key, blob_offset + size AS end_offset`,
     ),
+    // Answered from the fragments_by_blob_end index without touching the table.
+    isBlobReferenced: db
+      .prepare<[string], number>('SELECT EXISTS (SELECT 1 FROM fragments WHERE blob_key = ?)')
+      .pluck(),
     selectFragment: db.prepare<[number, string], FragmentRow>(
       `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE stream_id = ? AND fragment_number = ?`,
     ),
