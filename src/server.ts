@@ -1,12 +1,14 @@
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './api/context.js';
+import { RetentionSweeper, type RetentionOptions, type SweepReport } from './archive/retention-sweeper.js';
 import { buildRoutes } from './api/routes.js';
 import { ConfigError, listenUrl, type ServerOptions } from './config.js';
 import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.js';
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
 import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
+import type { BlobStore } from './storage/blob-store.js';
 import { LocalFragmentFeed } from './storage/fragment-feed.js';
 import { openBlobStore, openIndexStore } from './storage/open.js';
 import { recoverUnreferencedBytes } from './storage/recover.js';
@@ -22,6 +24,8 @@ export interface OpenKvsServer {
   /** What GetDataEndpoint answers. */
   readonly publicUrl: string;
   readonly log: Logger;
+  /** Runs a retention sweep now (it also runs every `retention.intervalMs`). */
+  sweepRetention(): Promise<SweepReport>;
   /** Stops accepting connections, ends open ones and closes storage. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -30,6 +34,10 @@ export interface ServerDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly putMediaIdle?: IdleTimings;
+  /** Retention sweeper timings (tests sweep on demand with a long interval). */
+  readonly retention?: Partial<RetentionOptions>;
+  /** Opens the blob store from `--storage` (tests use small segment files). */
+  readonly openBlobStore?: (storageUrl: string) => Promise<BlobStore>;
 }
 
 /** Opens storage, binds the port and starts serving every KVS API on it. */
@@ -38,13 +46,16 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const clock = deps.clock ?? systemClock;
   const authenticate = buildAuthenticator(options, clock);
   const index = await openIndexStore(options.indexUrl);
-  const blobs = await openBlobStore(options.storageUrl).catch(async (err: unknown) => {
+  const blobs = await (deps.openBlobStore ?? openBlobStore)(options.storageUrl).catch(async (err: unknown) => {
     await index.close();
     throw err;
   });
+  let sweeper: RetentionSweeper;
   try {
     const recovered = await recoverUnreferencedBytes(index, blobs);
     if (recovered.trimmedBytes > 0 || recovered.deletedObjects > 0) log.info(recovered, 'removed fragment bytes that no index entry references');
+    // Started below, once listening: recovery must be over before anything deletes or appends.
+    sweeper = new RetentionSweeper(index, blobs, clock, log, deps.retention);
   } catch (err) {
     await Promise.all([index.close(), blobs.close()]);
     throw err;
@@ -67,15 +78,17 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     log,
     ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle),
     feed,
+    retention: sweeper,
   };
+  sweeper.start();
   const handler = createRequestHandler(app, buildRoutes(), authenticate);
   http.on('request', handler);
   // Requests with `Expect: 100-continue` too: each route decides when to let the body come.
   http.on('checkContinue', handler);
   log.info({ url, publicUrl: app.publicUrl, index: options.indexUrl, storage: options.storageUrl }, 'openkvs listening');
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= shutdown(http, app));
-  return { url, publicUrl: app.publicUrl, log, close };
+  const close = () => (closing ??= shutdown(http, app, sweeper));
+  return { url, publicUrl: app.publicUrl, log, sweepRetention: () => sweeper.sweep(), close };
 }
 
 function buildAuthenticator(options: ServerOptions, clock: Clock): Authenticate {
@@ -99,7 +112,8 @@ function listen(http: Server, host: string, port: number): Promise<number> {
   });
 }
 
-async function shutdown(http: Server, app: AppContext): Promise<void> {
+async function shutdown(http: Server, app: AppContext, sweeper: RetentionSweeper): Promise<void> {
+  await sweeper.stop();
   const closed = new Promise<void>((resolve) => http.close(() => resolve()));
   http.closeIdleConnections();
   // Give in-flight requests a moment, then cut long-lived streams so shutdown is prompt.
