@@ -5,6 +5,7 @@ import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import { LIVE_WINDOW_MS, retentionCutoffMs } from './retention-policy.js';
 import { StorageReclaimer } from './storage-reclaim.js';
+import { yieldToEventLoop } from './yield.js';
 
 export interface RetentionOptions {
   /** Time between the end of one sweep and the start of the next. */
@@ -138,7 +139,7 @@ export class RetentionSweeper implements Retention {
 
   private async sweepNow(): Promise<SweepReport> {
     const startedMs = this.clock.nowMs();
-    let streams = 0;
+    const listed = new Set<number>();
     let expiredFragments = 0;
     let afterName: string | undefined;
     for (;;) {
@@ -146,14 +147,15 @@ export class RetentionSweeper implements Retention {
       for (const stream of page) {
         if (this.stopped) break;
         expiredFragments += await this.expire(stream, startedMs);
-        streams += 1;
+        listed.add(stream.streamId);
+        await yieldToEventLoop();
       }
       afterName = page.at(-1)?.name;
       if (page.length < STREAM_PAGE || this.stopped) break;
     }
     const noted = await this.reclaimer.reclaimNoted(() => this.stopped);
-    const orphans = await this.reclaimer.reclaimOrphanSeries(() => this.stopped);
-    const report: SweepReport = { streams, expiredFragments, ...noted, ...orphans };
+    const orphans = await this.reclaimer.reclaimOrphanSeries(listed, () => this.stopped);
+    const report: SweepReport = { streams: listed.size, expiredFragments, ...noted, ...orphans };
     if (expiredFragments > 0 || noted.deletedObjects > 0 || orphans.deletedSeries > 0) this.log.info(report, 'retention sweep');
     return report;
   }
@@ -167,8 +169,7 @@ export class RetentionSweeper implements Retention {
       this.reclaimer.noteDeleted(deleted.blobEnds);
       expired += deleted.count;
       if (deleted.count < this.options.deleteBatch) return expired;
-      // Let the ingest's commits in between two batches.
-      await new Promise((resolve) => setImmediate(resolve));
+      await yieldToEventLoop();
     }
   }
 }

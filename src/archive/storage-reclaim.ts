@@ -1,6 +1,7 @@
 import { seriesOf } from '../ingest/group-commit.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { IndexStore } from '../storage/index-store.js';
+import { yieldToEventLoop } from './yield.js';
 
 /** What one reclaim pass removed and what it had to leave for a later one. */
 export interface ReclaimReport {
@@ -59,6 +60,7 @@ export class StorageReclaimer {
     let deletedObjects = 0;
     for (const [key, end] of [...this.pending]) {
       if (shouldStop()) break;
+      await yieldToEventLoop();
       // A commit cannot add a reference to `key` after this check without the blob store seeing
       // an append into it beyond `end`, and then retireAppended keeps it.
       if (await this.index.isBlobReferenced(key)) continue;
@@ -81,15 +83,20 @@ export class StorageReclaimer {
    * Finds series whose stream no longer exists (deleted here or on another node, or written to by
    * an append that was in flight when its stream was deleted) and deletes them whole. Stream ids
    * are never reused, and a series appears only after its stream exists, so a missing stream means
-   * the series is garbage.
+   * the series is garbage. `listedStreamIds`: streams known to exist a moment ago (skipped).
    */
-  async reclaimOrphanSeries(shouldStop: () => boolean = () => false): Promise<{ deletedSeries: number; deletedSeriesObjects: number }> {
+  async reclaimOrphanSeries(
+    listedStreamIds: ReadonlySet<number> = new Set(),
+    shouldStop: () => boolean = () => false,
+  ): Promise<{ deletedSeries: number; deletedSeriesObjects: number }> {
     let deletedSeries = 0;
     let deletedSeriesObjects = 0;
     for await (const folder of this.blobs.listFolders(STREAMS_FOLDER)) {
       if (shouldStop()) break;
+      await yieldToEventLoop();
       const streamId = streamIdOfFolder(folder);
-      if (streamId === undefined || (await this.index.streamExists(streamId))) continue;
+      // Streams the caller just listed are asked about again only at its next pass.
+      if (streamId === undefined || listedStreamIds.has(streamId) || (await this.index.streamExists(streamId))) continue;
       deletedSeriesObjects += await this.reclaimStream(streamId);
       deletedSeries += 1;
     }

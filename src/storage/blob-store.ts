@@ -57,6 +57,9 @@ export interface BlobStore {
    * (the group committer does): so an object its series has moved on from holds no bytes still
    * waiting for their index entries. Adapters that put each append in an object of its own may
    * delete any object whose size is within `indexedEnd`.
+   *
+   * Neither this nor deleteSeries needs to be durable at once: an object a crash brings back is
+   * referenced by nothing, and start-up recovery (trimAppended) deletes it.
    */
   retireAppended(key: string, indexedEnd: number): Promise<boolean>;
   /**

@@ -238,7 +238,15 @@ async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> 
 }
 
 async function removeTempFiles(folder: string): Promise<void> {
-  for (const entry of await readEntries(folder)) {
+  let entries;
+  try {
+    entries = await readEntries(folder);
+  } catch (err) {
+    // A folder removed meanwhile (a deleted stream's series, by another store on the same root).
+    if (isMissing(err)) return;
+    throw err;
+  }
+  for (const entry of entries) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) await removeTempFiles(path);
     else if (isTempFileName(entry.name)) await unlink(path);

@@ -199,13 +199,9 @@ export class SegmentAppender {
       if (!isSegmentName(name)) continue;
       if (await unlinkIfExists(join(dir, name))) deleted += 1;
     }
-    if (deleted > 0) await fsyncDirectory(dir).catch(ignoreMissing);
     // Fails harmlessly when other keys live in the folder (ENOTEMPTY) or it is already gone.
-    const removedDir = await rmdir(dir).then(
-      () => true,
-      () => false,
-    );
-    if (removedDir) await fsyncDirectory(dirname(dir)).catch(ignoreMissing);
+    // No fsyncs: what a crash brings back is unreferenced; recovery and the next sweep remove it.
+    await rmdir(dir).catch(() => undefined);
     return deleted;
   }
 
@@ -354,10 +350,6 @@ async function unlinkIfExists(path: string): Promise<boolean> {
   }
 }
 
-function ignoreMissing(err: unknown): void {
-  if (!isMissing(err)) throw err;
-}
-
 /**
  * Deletes a final segment unless it holds bytes beyond `indexedEnd` (never indexed: they may
  * still be on their way, or be a failed commit's leftovers, which start-up recovery trims).
@@ -371,8 +363,8 @@ async function removeSegmentWithin(path: string, indexedEnd: number): Promise<bo
     throw err;
   }
   if (size > indexedEnd) return false;
-  // Durable only once the directory is; a deleted segment must not reappear after a crash.
-  if (await unlinkIfExists(path)) await fsyncDirectory(dirname(path)).catch(ignoreMissing);
+  // No directory fsync: a segment a crash brings back is unreferenced, and recovery deletes it.
+  await unlinkIfExists(path);
   return true;
 }
 

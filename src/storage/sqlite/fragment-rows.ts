@@ -57,6 +57,7 @@ export interface FragmentStatements {
   readonly fragmentsByTime: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly fragmentsByTimeNewestFirst: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>;
+  readonly hasFragmentsBefore: Statement<{ streamId: number; beforeMs: number }, number>;
   readonly isBlobReferenced: Statement<[string], number>;
   readonly selectFragment: Statement<[number, string], FragmentRow>;
   readonly deleteStreamFragments: Statement<[number]>;
@@ -119,6 +120,13 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
          ORDER BY server_ts_ms LIMIT @limit)
        RETURNING blob_key, blob_offset + size AS end_offset`,
     ),
+    // A read, from the server-time index: most sweeps of most streams find nothing to delete,
+    // and a DELETE that removes nothing still takes the write lock.
+    hasFragmentsBefore: db
+      .prepare<{ streamId: number; beforeMs: number }, number>(
+        'SELECT EXISTS (SELECT 1 FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs)',
+      )
+      .pluck(),
     // Answered from the fragments_by_blob_end index without touching the table.
     isBlobReferenced: db
       .prepare<[string], number>('SELECT EXISTS (SELECT 1 FROM fragments WHERE blob_key = ?)')

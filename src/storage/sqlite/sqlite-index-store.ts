@@ -250,9 +250,10 @@ export class SqliteIndexStore implements IndexStore {
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
       throw new RangeError(`deleteFragmentsBefore limit must be a positive integer, got ${limit}`);
     }
-    const rows = this.db.transaction(() =>
-      this.fragmentStmts.deleteFragmentsBefore.all({ streamId, beforeMs: serverTimestampMs, limit: limit ?? -1 }),
-    ).immediate();
+    const params = { streamId, beforeMs: serverTimestampMs };
+    if (this.fragmentStmts.hasFragmentsBefore.get(params) !== 1) return { count: 0, blobEnds: new Map() };
+    // One statement, so one implicit transaction: the rows it reports are the rows it removed.
+    const rows = this.fragmentStmts.deleteFragmentsBefore.all({ ...params, limit: limit ?? -1 });
     const blobEnds = new Map<string, number>();
     for (const row of rows) blobEnds.set(row.blob_key, Math.max(blobEnds.get(row.blob_key) ?? 0, row.end_offset));
     return { count: rows.length, blobEnds };

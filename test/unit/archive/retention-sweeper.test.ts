@@ -232,6 +232,32 @@ test('large expiries go in batches, and a sweep reaches every stream', async () 
   );
 });
 
+test('a sweep lets the event loop run between streams', async () => {
+  await withSweeper(async (h) => {
+    for (let i = 0; i < 20; i++) await h.ingest((await h.createStream(`s${i}`, 1)).streamId);
+    h.clock.now += 2 * HOUR;
+    // Counts turns of the event loop (its check phase) and notes the turn of each stream's expiry.
+    let turns = 0;
+    let counting = true;
+    const count = () => {
+      turns += 1;
+      if (counting) setImmediate(count);
+    };
+    setImmediate(count);
+    const expiredAtTurn: number[] = [];
+    const deleteFragmentsBefore = h.index.deleteFragmentsBefore.bind(h.index);
+    h.index.deleteFragmentsBefore = (...args) => {
+      expiredAtTurn.push(turns);
+      return deleteFragmentsBefore(...args);
+    };
+    const report = await h.sweeper.sweep();
+    counting = false;
+    assert.equal(report.expiredFragments, 20);
+    const sameTurn = expiredAtTurn.filter((turn, i) => i > 0 && turn === expiredAtTurn[i - 1]).length;
+    assert.equal(sameTurn, 0, `expiries in one event-loop turn: ${JSON.stringify(expiredAtTurn)}`);
+  });
+});
+
 test('the timer sweeps on its own; after stop nothing runs any more', async () => {
   await withSweeper(
     async (h) => {
