@@ -109,7 +109,9 @@ export class RetentionSweeper implements Retention {
     this.timer = setTimeout(() => {
       this.timer = undefined;
       this.sweep()
-        .catch((err: unknown) => this.log.error({ err }, 'retention sweep failed'))
+        .catch((err: unknown) => {
+          if (!this.stopped) this.log.error({ err }, 'retention sweep failed; the next one retries');
+        })
         .finally(() => {
           if (!this.stopped) this.schedule();
         });
