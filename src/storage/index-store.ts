@@ -11,6 +11,14 @@ export interface FragmentTimeRange {
   readonly endMs: number;
 }
 
+/** What deleteFragmentsBefore removed. */
+export interface DeletedFragments {
+  /** How many fragments. */
+  readonly count: number;
+  /** Every blob key the removed fragments pointed into, with the end of the furthest removed byte in it. */
+  readonly blobEnds: ReadonlyMap<string, number>;
+}
+
 /**
  * The index port: stream metadata, resource tags, fragments and their track headers.
  * Adapters: storage/sqlite (embedded default), later storage/postgres. Every adapter passes
@@ -89,13 +97,19 @@ export interface IndexStore {
     query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string },
   ): Promise<number>;
   /**
-   * Retention: removes the stream's fragments whose server timestamp is before `serverTimestampMs`
-   * (their bytes stay until the blob objects they point into are deleted); returns how many.
+   * Retention, in one transaction: removes the stream's fragments whose server timestamp is before
+   * `serverTimestampMs`, oldest first, at most `limit` of them when given (a positive integer,
+   * else RangeError). Their bytes stay until the blob objects they point into are reclaimed; the
+   * result names those objects, so that reclaiming never has to guess which objects are garbage.
    */
-  deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number>;
+  deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments>;
   getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined>;
   /** Crash recovery: for every blob key fragments point into, the end of the last referenced byte. */
   referencedBlobExtents(): Promise<Map<string, number>>;
+  /** Whether any fragment (of any stream) points into the blob object `key`. */
+  isBlobReferenced(key: string): Promise<boolean>;
+  /** Whether a stream with this id exists (stream ids are never reused). */
+  streamExists(streamId: number): Promise<boolean>;
 
   close(): Promise<void>;
 }

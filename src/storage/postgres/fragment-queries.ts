@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
-import type { FragmentTimeRange, FragmentTimestampKind } from '../index-store.js';
+import type { DeletedFragments, FragmentTimeRange, FragmentTimestampKind } from '../index-store.js';
 import { inTransaction, type Queryable } from './pool.js';
 import {
   FRAGMENT_COLUMNS,
@@ -154,13 +154,29 @@ export class FragmentQueries {
     return toSafeInteger(result.rows[0]?.n ?? '0', 'fragment count');
   }
 
-  /** Retention: one statement, so a node sweeping a stream never sees half of another's sweep. */
-  async deleteBefore(streamId: number, serverTimestampMs: number): Promise<number> {
-    const result = await this.pool.query(
-      'DELETE FROM fragments WHERE stream_id = $1 AND server_ts_ms < CEIL($2::numeric)',
-      [streamId, finiteMs(serverTimestampMs, 'serverTimestampMs')],
+  /**
+   * Retention: one statement, so a node sweeping a stream never sees half of another's sweep; the
+   * oldest first, and RETURNING reports the blob objects that lost fragments.
+   */
+  async deleteBefore(streamId: number, serverTimestampMs: number, limit: number | undefined): Promise<DeletedFragments> {
+    const result = await this.pool.query<{ blob_key: string; end_offset: string }>(
+      `DELETE FROM fragments WHERE ctid IN (
+         SELECT ctid FROM fragments WHERE stream_id = $1 AND server_ts_ms < CEIL($2::numeric)
+         ORDER BY server_ts_ms LIMIT $3)
+       RETURNING blob_key, (blob_offset + size)::text AS end_offset`,
+      [streamId, finiteMs(serverTimestampMs, 'serverTimestampMs'), limit ?? null],
     );
-    return result.rowCount ?? 0;
+    const blobEnds = new Map<string, number>();
+    for (const row of result.rows) {
+      const end = toSafeInteger(row.end_offset, 'blob end');
+      blobEnds.set(row.blob_key, Math.max(blobEnds.get(row.blob_key) ?? 0, end));
+    }
+    return { count: result.rows.length, blobEnds };
+  }
+
+  async isBlobReferenced(key: string): Promise<boolean> {
+    const result = await this.pool.query('SELECT 1 FROM fragments WHERE blob_key = $1 LIMIT 1', [key]);
+    return result.rows.length > 0;
   }
 
   async get(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined> {

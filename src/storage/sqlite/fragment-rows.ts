@@ -51,6 +51,12 @@ export interface CountParams {
 /** One prepared statement per timestamp kind: each can then use its own index. */
 type PerKind<S> = Readonly<Record<FragmentTimestampKind, S>>;
 
+/** What deleteFragmentsBefore reports per removed row. */
+export interface DeletedRow {
+  blob_key: string;
+  end_offset: number;
+}
+
 export interface FragmentStatements {
   readonly insertFragment: Statement<FragmentRow>;
   readonly listFragments: Statement<ListParams, FragmentRow>;
@@ -58,7 +64,9 @@ export interface FragmentStatements {
   readonly fragmentsByTime: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly fragmentsByTimeNewestFirst: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly countFragmentsBefore: PerKind<Statement<CountParams, number>>;
-  readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number }>;
+  readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>;
+  readonly hasFragmentsBefore: Statement<{ streamId: number; beforeMs: number }, number>;
+  readonly isBlobReferenced: Statement<[string], number>;
   readonly selectFragment: Statement<[number, string], FragmentRow>;
   readonly deleteStreamFragments: Statement<[number]>;
   readonly referencedExtents: Statement<[], { blob_key: string; end_offset: number }>;
@@ -121,9 +129,25 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
         )
         .pluck(),
     ),
-    deleteFragmentsBefore: db.prepare<{ streamId: number; beforeMs: number }>(
-      'DELETE FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs',
+    // The oldest first (a LIMIT in SQLite reads -1 as "no limit"); RETURNING tells the caller
+    // which blob objects lost fragments, read from the rows this very statement removed.
+    deleteFragmentsBefore: db.prepare<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>(
+      `DELETE FROM fragments WHERE rowid IN (
+         SELECT rowid FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs
+         ORDER BY server_ts_ms LIMIT @limit)
+       RETURNING blob_key, blob_offset + size AS end_offset`,
     ),
+    // A read, from the server-time index: most sweeps of most streams find nothing to delete,
+    // and a DELETE that removes nothing still takes the write lock.
+    hasFragmentsBefore: db
+      .prepare<{ streamId: number; beforeMs: number }, number>(
+        'SELECT EXISTS (SELECT 1 FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs)',
+      )
+      .pluck(),
+    // Answered from the fragments_by_blob_end index without touching the table.
+    isBlobReferenced: db
+      .prepare<[string], number>('SELECT EXISTS (SELECT 1 FROM fragments WHERE blob_key = ?)')
+      .pluck(),
     selectFragment: db.prepare<[number, string], FragmentRow>(
       `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE stream_id = ? AND fragment_number = ?`,
     ),

@@ -11,7 +11,7 @@ import type {
   StreamRecord,
   StreamStatus,
 } from '../../domain/stream.js';
-import type { FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
+import type { DeletedFragments, FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
 import {
   plainBytes,
   prepareFragmentStatements,
@@ -254,8 +254,17 @@ export class SqliteIndexStore implements IndexStore {
     return this.fragmentStmts.countFragmentsBefore[by].get({ streamId, ...params }) ?? 0;
   }
 
-  async deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number> {
-    return this.fragmentStmts.deleteFragmentsBefore.run({ streamId, beforeMs: serverTimestampMs }).changes;
+  async deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments> {
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+      throw new RangeError(`deleteFragmentsBefore limit must be a positive integer, got ${limit}`);
+    }
+    const params = { streamId, beforeMs: serverTimestampMs };
+    if (this.fragmentStmts.hasFragmentsBefore.get(params) !== 1) return { count: 0, blobEnds: new Map() };
+    // One statement, so one implicit transaction: the rows it reports are the rows it removed.
+    const rows = this.fragmentStmts.deleteFragmentsBefore.all({ ...params, limit: limit ?? -1 });
+    const blobEnds = new Map<string, number>();
+    for (const row of rows) blobEnds.set(row.blob_key, Math.max(blobEnds.get(row.blob_key) ?? 0, row.end_offset));
+    return { count: rows.length, blobEnds };
   }
 
   async getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined> {
@@ -266,6 +275,14 @@ export class SqliteIndexStore implements IndexStore {
   async referencedBlobExtents(): Promise<Map<string, number>> {
     const rows = this.fragmentStmts.referencedExtents.all();
     return new Map(rows.map((row) => [row.blob_key, row.end_offset]));
+  }
+
+  async isBlobReferenced(key: string): Promise<boolean> {
+    return this.fragmentStmts.isBlobReferenced.get(key) === 1;
+  }
+
+  async streamExists(streamId: number): Promise<boolean> {
+    return this.stmts.selectById.get(streamId) !== undefined;
   }
 
   async close(): Promise<void> {
