@@ -1,0 +1,168 @@
+/**
+ * Helpers for the archive-reader tests (ListFragments, GetMediaForFragmentList, GetMedia): the v3
+ * SDK clients pointed where GetDataEndpoint says, as real consumers do, and ways to judge the
+ * Matroska they return with other people's tools (ffmpeg, ffprobe, mkvinfo), never our parser.
+ */
+import { CreateStreamCommand, GetDataEndpointCommand, type APIName } from '@aws-sdk/client-kinesis-video';
+import { KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
+import { KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { MKVINFO } from './mkvinfo.js';
+import { findTool, REPO_ROOT, skipUnlessPresent } from './process.js';
+import { rawPutMedia, type WireAck } from './put-media.js';
+import { TEST_CREDENTIALS, type TestServer } from './server.js';
+
+export const FFMPEG = findTool(['ffmpeg']);
+export const FFPROBE = findTool(['ffprobe']);
+
+/** Skip reason when ffmpeg, ffprobe or mkvinfo is missing (required in CI). */
+export function mediaToolsSkip(): string | false {
+  return (
+    skipUnlessPresent(FFMPEG, 'ffmpeg (apt-get install -y ffmpeg)') ||
+    skipUnlessPresent(FFPROBE, 'ffprobe (apt-get install -y ffmpeg)') ||
+    skipUnlessPresent(MKVINFO, 'mkvinfo (apt-get install -y mkvtoolnix)')
+  );
+}
+
+export const fixture = (name: string): string => path.join(REPO_ROOT, 'test/fixtures', name);
+
+let streamCounter = 0;
+export async function createStream(t: TestServer, prefix: string, retentionHours = 24): Promise<string> {
+  const name = `${prefix}-${++streamCounter}-${process.pid}`;
+  await t.control().send(new CreateStreamCommand({ StreamName: name, DataRetentionInHours: retentionHours }));
+  return name;
+}
+
+/** The data endpoint for one API, asked the way the SDK-based consumers ask. */
+export async function dataEndpoint(t: TestServer, streamName: string, apiName: APIName): Promise<string> {
+  const { DataEndpoint } = await t.control().send(new GetDataEndpointCommand({ StreamName: streamName, APIName: apiName }));
+  if (!DataEndpoint) throw new Error('GetDataEndpoint returned no endpoint');
+  return DataEndpoint;
+}
+
+export async function archivedMediaClient(t: TestServer, streamName: string, apiName: APIName = 'LIST_FRAGMENTS'): Promise<KinesisVideoArchivedMediaClient> {
+  const endpoint = await dataEndpoint(t, streamName, apiName);
+  return new KinesisVideoArchivedMediaClient({ endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+}
+
+export async function mediaClient(t: TestServer, streamName: string): Promise<KinesisVideoMediaClient> {
+  const endpoint = await dataEndpoint(t, streamName, 'GET_MEDIA');
+  return new KinesisVideoMediaClient({ endpoint, region: 'us-east-1', credentials: TEST_CREDENTIALS, maxAttempts: 1 });
+}
+
+export interface Ingested {
+  readonly acks: WireAck[];
+  /** Fragment numbers, from the PERSISTED acks, in order. */
+  readonly numbers: string[];
+  /** Wall clock just before the PutMedia and once it ended (bounds for server timestamps). */
+  readonly startedMs: number;
+  readonly endedMs: number;
+}
+
+/** Sends a fixture through PutMedia (RELATIVE timecodes from `startSeconds`) and checks it was all PERSISTED. */
+export async function ingestFixture(t: TestServer, streamName: string, name: string, startSeconds = '1700000000.000'): Promise<Ingested> {
+  const startedMs = Date.now();
+  const result = await rawPutMedia(t.url, readFileSync(fixture(name)), {
+    headers: { 'x-amzn-stream-name': streamName, 'x-amzn-fragment-timecode-type': 'RELATIVE', 'x-amzn-producer-start-timestamp': startSeconds },
+  });
+  const endedMs = Date.now();
+  if (result.acks.some((a) => a.EventType === 'ERROR')) throw new Error(`ingest of ${name} failed: ${result.text}`);
+  const numbers = result.acks.filter((a) => a.EventType === 'PERSISTED').map((a) => a.FragmentNumber!);
+  return { acks: result.acks, numbers, startedMs, endedMs };
+}
+
+/** A streamed SDK payload, read whole. */
+export async function readAll(payload: AsyncIterable<Uint8Array> | undefined): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of payload ?? []) chunks.push(Buffer.from(chunk));
+  return Buffer.concat(chunks);
+}
+
+/** The EBML header that opens every document openkvs writes: ID 1A45DFA3, then DocType "matroska" within it. */
+const EBML_MAGIC = Buffer.from('1a45dfa3', 'hex');
+
+/**
+ * Cuts a stream of concatenated Matroska documents at each EBML header (the 4-byte ID followed,
+ * within its first 40 bytes, by the DocType text), so each can be judged on its own.
+ */
+export function splitDocuments(bytes: Buffer): Buffer[] {
+  const starts: number[] = [];
+  for (let at = bytes.indexOf(EBML_MAGIC); at >= 0; at = bytes.indexOf(EBML_MAGIC, at + 1)) {
+    if (bytes.subarray(at, at + 40).includes('matroska')) starts.push(at);
+  }
+  return starts.map((start, i) => bytes.subarray(start, starts[i + 1] ?? bytes.length));
+}
+
+/** Runs `fn` with `bytes` written to a temporary .mkv file. */
+export function withTempFile<T>(bytes: Buffer, fn: (file: string) => T): T {
+  const dir = mkdtempSync(path.join(tmpdir(), 'openkvs-doc-'));
+  const file = path.join(dir, 'doc.mkv');
+  try {
+    writeFileSync(file, bytes);
+    return fn(file);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * ffmpeg's per-packet digest (`-c copy -f framemd5`) of the streams `map` selects: one line per
+ * packet "stream, dts, pts, duration, size, md5", comments dropped.
+ */
+export function framemd5(input: string | Buffer, map = '0'): string[] {
+  const args = ['-v', 'error', '-i', typeof input === 'string' ? input : 'pipe:0', '-map', map, '-c', 'copy', '-f', 'framemd5', '-'];
+  const out = execFileSync(FFMPEG!, args, { encoding: 'utf8', input: typeof input === 'string' ? undefined : input, maxBuffer: 64 * 1024 * 1024 });
+  return out.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
+}
+
+/** ffmpeg decodes every packet; returns what it complained about (empty: a clean decode). */
+export function decodeErrors(input: string | Buffer): string {
+  const args = ['-v', 'error', '-i', typeof input === 'string' ? input : 'pipe:0', '-f', 'null', '-'];
+  const run = spawnSync(FFMPEG!, args, { encoding: 'utf8', input: typeof input === 'string' ? undefined : input, maxBuffer: 64 * 1024 * 1024 });
+  if (run.status !== 0) return `ffmpeg exited with ${run.status}: ${run.stderr}`;
+  return run.stderr.trim();
+}
+
+export interface MkvinfoTag {
+  readonly name: string;
+  readonly value: string;
+  /** 0 for Tags before the first Cluster, then 1 for the Tags after it. */
+  readonly afterClusters: number;
+  /** Which level-1 Tags element (0, 1, ...) holds it. */
+  readonly tagsIndex: number;
+}
+
+/** Every SimpleTag of one document, as mkvinfo reads it, with the Tags element it sits in. */
+export function mkvinfoTags(document: Buffer): MkvinfoTag[] {
+  const out = withTempFile(document, (file) => execFileSync(MKVINFO!, ['-v', file], { encoding: 'utf8' }));
+  const tags: MkvinfoTag[] = [];
+  let clusters = 0;
+  let tagsIndex = -1;
+  let name: string | undefined;
+  for (const line of out.split('\n')) {
+    if (/^\|\+ Cluster/.test(line)) clusters++;
+    else if (/^\|\+ Tags/.test(line)) tagsIndex++;
+    const nameMatch = /^\|\s+\+ Name: (.*)$/.exec(line);
+    if (nameMatch && tagsIndex >= 0) name = nameMatch[1];
+    // mkvinfo prints an empty TagString as a bare "+ String".
+    const valueMatch = /^\|\s+\+ String(?:: (.*))?$/.exec(line);
+    if (valueMatch && name !== undefined) {
+      tags.push({ name, value: valueMatch[1] ?? '', afterClusters: clusters, tagsIndex });
+      name = undefined;
+    }
+  }
+  return tags;
+}
+
+/** The value of the one tag called `name`; throws if absent. */
+export function tagValue(tags: readonly MkvinfoTag[], name: string): string {
+  const tag = tags.find((t) => t.name === name);
+  if (!tag) throw new Error(`no tag ${name} in ${JSON.stringify(tags)}`);
+  return tag.value;
+}
+
+/** "1726677687.758" → 1726677687758. */
+export const secondsTextToMs = (text: string): number => Math.round(Number(text) * 1000);
