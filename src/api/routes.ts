@@ -17,6 +17,7 @@ import { updateImageGenerationConfiguration } from './control/update-image-gener
 import { updateNotificationConfiguration } from './control/update-notification-configuration.js';
 import { updateStreamStorageConfiguration } from './control/update-stream-storage-configuration.js';
 import { updateStream } from './control/update-stream.js';
+import { listFragments } from './archived/list-fragments.js';
 import { putMedia } from './media/put-media.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
 import { operations as archivedMedia } from './shapes/kinesis-video-archived-media.js';
@@ -49,6 +50,7 @@ const implemented: readonly AnyOperation[] = [
   updateImageGenerationConfiguration,
   describeNotificationConfiguration,
   updateNotificationConfiguration,
+  listFragments,
 ];
 
 /** JSON input, streamed output. */
