@@ -17,6 +17,7 @@ import { updateImageGenerationConfiguration } from './control/update-image-gener
 import { updateNotificationConfiguration } from './control/update-notification-configuration.js';
 import { updateStreamStorageConfiguration } from './control/update-stream-storage-configuration.js';
 import { updateStream } from './control/update-stream.js';
+import { getMediaForFragmentList } from './archived/get-media-for-fragment-list.js';
 import { listFragments } from './archived/list-fragments.js';
 import { putMedia } from './media/put-media.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
@@ -54,7 +55,7 @@ const implemented: readonly AnyOperation[] = [
 ];
 
 /** JSON input, streamed output. */
-const jsonStreaming: readonly AnyJsonStreamOperation[] = [];
+const jsonStreaming: readonly AnyJsonStreamOperation[] = [getMediaForFragmentList];
 
 const streaming: readonly StreamOperation[] = [putMedia];
 

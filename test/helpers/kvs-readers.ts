@@ -74,10 +74,10 @@ export async function ingestFixture(t: TestServer, streamName: string, name: str
   return { acks: result.acks, numbers, startedMs, endedMs };
 }
 
-/** A streamed SDK payload, read whole. */
-export async function readAll(payload: AsyncIterable<Uint8Array> | undefined): Promise<Buffer> {
+/** A streamed SDK payload (in Node, a Readable), read whole. */
+export async function readAll(payload: unknown): Promise<Buffer> {
   const chunks: Buffer[] = [];
-  for await (const chunk of payload ?? []) chunks.push(Buffer.from(chunk));
+  for await (const chunk of (payload ?? []) as AsyncIterable<Uint8Array>) chunks.push(Buffer.from(chunk));
   return Buffer.concat(chunks);
 }
 
@@ -113,7 +113,8 @@ export function withTempFile<T>(bytes: Buffer, fn: (file: string) => T): T {
  * packet "stream, dts, pts, duration, size, md5", comments dropped.
  */
 export function framemd5(input: string | Buffer, map = '0'): string[] {
-  const args = ['-v', 'error', '-i', typeof input === 'string' ? input : 'pipe:0', '-map', map, '-c', 'copy', '-f', 'framemd5', '-'];
+  // -copyts: keep the stored timestamps (ffmpeg would otherwise shift each input to start at 0).
+  const args = ['-v', 'error', '-copyts', '-i', typeof input === 'string' ? input : 'pipe:0', '-map', map, '-c', 'copy', '-f', 'framemd5', '-'];
   const out = execFileSync(FFMPEG!, args, { encoding: 'utf8', input: typeof input === 'string' ? undefined : input, maxBuffer: 64 * 1024 * 1024 });
   return out.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
 }
