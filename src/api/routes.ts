@@ -19,6 +19,7 @@ import { updateStreamStorageConfiguration } from './control/update-stream-storag
 import { updateStream } from './control/update-stream.js';
 import { getMediaForFragmentList } from './archived/get-media-for-fragment-list.js';
 import { listFragments } from './archived/list-fragments.js';
+import { getMedia } from './media/get-media.js';
 import { putMedia } from './media/put-media.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
 import { operations as archivedMedia } from './shapes/kinesis-video-archived-media.js';
@@ -55,7 +56,7 @@ const implemented: readonly AnyOperation[] = [
 ];
 
 /** JSON input, streamed output. */
-const jsonStreaming: readonly AnyJsonStreamOperation[] = [getMediaForFragmentList];
+const jsonStreaming: readonly AnyJsonStreamOperation[] = [getMediaForFragmentList, getMedia];
 
 const streaming: readonly StreamOperation[] = [putMedia];
 

@@ -5,7 +5,7 @@
  */
 import { CreateStreamCommand, GetDataEndpointCommand, type APIName } from '@aws-sdk/client-kinesis-video';
 import { KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
-import { KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
+import { GetMediaCommand, KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -167,3 +167,86 @@ export function tagValue(tags: readonly MkvinfoTag[], name: string): string {
 
 /** "1726677687.758" → 1726677687758. */
 export const secondsTextToMs = (text: string): number => Math.round(Number(text) * 1000);
+
+/** A document boundary a GetMedia reader saw: the byte after its last tag, and when it arrived. */
+export interface ReceivedDocument {
+  readonly end: number;
+  readonly arrivedMs: number;
+  /** AWS_KINESISVIDEO_FRAGMENT_NUMBER of a media document, undefined for an error document. */
+  readonly fragmentNumber: string | undefined;
+  /** AWS_KINESISVIDEO_CONTINUATION_TOKEN (media) or AWS_KINESISVIDEO_ERROR_ID (error) value. */
+  readonly last: string;
+}
+
+export interface GetMediaRead {
+  /** Every byte received (the last document may be cut off when the reader stopped). */
+  readonly body: Buffer;
+  readonly documents: ReceivedDocument[];
+  /** The response ended on its own (not aborted by the reader). */
+  readonly ended: boolean;
+}
+
+/**
+ * Recognises complete documents in a GetMedia body as it arrives, by their last tag: a document
+ * ends with the value of AWS_KINESISVIDEO_CONTINUATION_TOKEN (or, for an error document,
+ * AWS_KINESISVIDEO_ERROR_ID): the tag name, the TagString ID 44 87, a one-byte EBML size, the
+ * value. A byte-pattern scan, independent of openkvs's parser.
+ */
+export class DocumentScanner {
+  readonly documents: ReceivedDocument[] = [];
+  private scanned = 0;
+  private lastFragmentNumber: string | undefined;
+
+  scan(body: Buffer, arrivedMs: number): void {
+    const text = body.toString('latin1');
+    const pattern = /AWS_KINESISVIDEO_(FRAGMENT_NUMBER|CONTINUATION_TOKEN|ERROR_ID)\x44\x87([\x80-\xff])/g;
+    pattern.lastIndex = this.scanned;
+    for (let match = pattern.exec(text); match; match = pattern.exec(text)) {
+      const length = match[2]!.charCodeAt(0) & 0x7f;
+      const valueStart = match.index + match[0].length;
+      if (valueStart + length > text.length) break;
+      const value = text.slice(valueStart, valueStart + length);
+      this.scanned = valueStart + length;
+      if (match[1] === 'FRAGMENT_NUMBER') this.lastFragmentNumber = value;
+      else {
+        const fragmentNumber = match[1] === 'CONTINUATION_TOKEN' ? this.lastFragmentNumber : undefined;
+        this.documents.push({ end: valueStart + length, arrivedMs, fragmentNumber, last: value });
+        this.lastFragmentNumber = undefined;
+      }
+    }
+  }
+}
+
+/**
+ * A GetMedia through the v3 SDK, read until `documents` complete documents arrived, the response
+ * ended, or `timeoutMs` passed; then the reader hangs up. `onDocument` sees each as it completes.
+ */
+export async function readGetMedia(
+  client: KinesisVideoMediaClient,
+  input: ConstructorParameters<typeof GetMediaCommand>[0],
+  options: { documents: number; timeoutMs: number; onDocument?: (d: ReceivedDocument) => void },
+): Promise<GetMediaRead> {
+  const abort = new AbortController();
+  const timer = setTimeout(() => abort.abort(), options.timeoutMs);
+  const scanner = new DocumentScanner();
+  let body = Buffer.alloc(0);
+  let ended = false;
+  try {
+    const out = await client.send(new GetMediaCommand(input), { abortSignal: abort.signal });
+    for await (const chunk of out.Payload as AsyncIterable<Uint8Array>) {
+      body = Buffer.concat([body, chunk]);
+      const before = scanner.documents.length;
+      scanner.scan(body, performance.timeOrigin + performance.now());
+      for (const d of scanner.documents.slice(before)) options.onDocument?.(d);
+      if (scanner.documents.length >= options.documents) break;
+    }
+    // Reaching here without enough documents means the server ended the response.
+    ended = scanner.documents.length < options.documents;
+  } catch (err) {
+    if (!abort.signal.aborted) throw err;
+  } finally {
+    clearTimeout(timer);
+    abort.abort();
+  }
+  return { body, documents: scanner.documents, ended };
+}
