@@ -1,6 +1,6 @@
 import { decodeListToken, encodeListToken, sameRange, type ListCursor } from '../../archive/list-token.js';
 import { InvalidArgumentException } from '../../domain/errors.js';
-import type { FragmentRecord } from '../../domain/fragment.js';
+import type { FragmentSummary } from '../../domain/fragment.js';
 import type { FragmentTimeRange } from '../../storage/index-store.js';
 import { findStream, type StreamRef } from '../control/stream-access.js';
 import type { JsonOperation } from '../operation.js';
@@ -38,7 +38,7 @@ export const listFragments: JsonOperation<ListFragmentsInput> = {
     const cursor = startingCursor(stream.arn, input);
     const limit = input.MaxResults ?? DEFAULT_MAX_RESULTS;
     // One row past the page tells whether there is a next one.
-    const rows = await ctx.index.listFragments(stream.streamId, { afterNumber: cursor.afterNumber || undefined, range: cursor.range, limit: limit + 1 });
+    const rows = await ctx.index.listFragmentSummaries(stream.streamId, { afterNumber: cursor.afterNumber || undefined, range: cursor.range, limit: limit + 1 });
     const page = rows.slice(0, limit);
     const last = page[page.length - 1];
     return {
@@ -71,7 +71,7 @@ function selectorRange(selector: FragmentSelectorInput): FragmentTimeRange {
  * The Fragment wire shape. Timestamps are restJson1 epoch seconds with the millisecond fraction;
  * the size is the stored fragment (the Cluster as received).
  */
-export function toWireFragment(fragment: FragmentRecord) {
+export function toWireFragment(fragment: FragmentSummary) {
   return {
     FragmentNumber: fragment.fragmentNumber,
     FragmentSizeInBytes: fragment.size,
