@@ -115,7 +115,13 @@ export function withTempFile<T>(bytes: Buffer, fn: (file: string) => T): T {
 export function framemd5(input: string | Buffer, map = '0'): string[] {
   // -copyts: keep the stored timestamps (ffmpeg would otherwise shift each input to start at 0).
   const args = ['-v', 'error', '-copyts', '-i', typeof input === 'string' ? input : 'pipe:0', '-map', map, '-c', 'copy', '-f', 'framemd5', '-'];
-  const out = execFileSync(FFMPEG!, args, { encoding: 'utf8', input: typeof input === 'string' ? undefined : input, maxBuffer: 64 * 1024 * 1024 });
+  // stderr piped, not inherited: ffmpeg notes each concatenated document's Segment there.
+  const out = execFileSync(FFMPEG!, args, {
+    encoding: 'utf8',
+    input: typeof input === 'string' ? undefined : input,
+    stdio: ['pipe', 'pipe', 'pipe'],
+    maxBuffer: 64 * 1024 * 1024,
+  });
   return out.split('\n').filter((line) => line !== '' && !line.startsWith('#'));
 }
 
