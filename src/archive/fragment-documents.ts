@@ -46,15 +46,49 @@ export async function fragmentDocument(
 ): Promise<AsyncIterable<Uint8Array>> {
   const header = await source.headers.get(fragment.headerId);
   const cluster = await streamFragmentBytes(source.blobs, fragment);
-  return (async function* () {
-    const chunks = cluster[Symbol.asyncIterator]();
-    try {
-      yield kvsDocumentPrefix(header, fragment);
-      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
-      yield kvsDocumentSuffix(fragment.tags, position?.());
-    } finally {
-      // A reader that leaves mid-document must not leave the file open.
-      await chunks.return?.();
+  return new DocumentChunks(kvsDocumentPrefix(header, fragment), cluster[Symbol.asyncIterator](), () =>
+    kvsDocumentSuffix(fragment.tags, position?.()),
+  );
+}
+
+/**
+ * Prefix, Cluster chunks, suffix. Not a generator: a generator that is dropped before its first
+ * step never runs its cleanup, and the Cluster's file is open from the start; return() here
+ * always closes it, whether the reader left before, during or after the Cluster.
+ */
+class DocumentChunks implements AsyncIterableIterator<Uint8Array> {
+  private stage: 'prefix' | 'cluster' | 'suffix' | 'done' = 'prefix';
+
+  constructor(
+    private readonly prefix: Uint8Array,
+    private readonly cluster: AsyncIterator<Uint8Array>,
+    private readonly suffix: () => Uint8Array,
+  ) {}
+
+  [Symbol.asyncIterator](): AsyncIterableIterator<Uint8Array> {
+    return this;
+  }
+
+  async next(): Promise<IteratorResult<Uint8Array>> {
+    if (this.stage === 'prefix') {
+      this.stage = 'cluster';
+      return { done: false, value: this.prefix };
     }
-  })();
+    if (this.stage === 'cluster') {
+      const chunk = await this.cluster.next();
+      if (!chunk.done) return chunk;
+      this.stage = 'suffix';
+    }
+    if (this.stage === 'suffix') {
+      this.stage = 'done';
+      return { done: false, value: this.suffix() };
+    }
+    return { done: true, value: undefined };
+  }
+
+  async return(): Promise<IteratorResult<Uint8Array>> {
+    this.stage = 'done';
+    await this.cluster.return?.();
+    return { done: true, value: undefined };
+  }
 }

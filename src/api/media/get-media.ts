@@ -3,7 +3,7 @@ import { ConnectionSlots } from '../../archive/connection-slots.js';
 import { encodeContinuationToken } from '../../archive/continuation-token.js';
 import { fragmentDocument, TrackHeaderCache, type DocumentSource } from '../../archive/fragment-documents.js';
 import { tailFragments } from '../../archive/fragment-tail.js';
-import { resolveStart, type StartSelector, type StartSelectorType } from '../../archive/get-media-start.js';
+import { resolveStart, type StartPoint, type StartSelector, type StartSelectorType } from '../../archive/get-media-start.js';
 import { ResponseSink } from '../../archive/response-sink.js';
 import { ConnectionLimitExceededException } from '../../domain/errors.js';
 import type { FragmentRecord } from '../../domain/fragment.js';
@@ -98,7 +98,7 @@ export const getMedia: JsonStreamOperation<GetMediaInput> = {
 async function streamTail(
   ctx: RequestContext,
   stream: StreamRecord,
-  start: Awaited<ReturnType<typeof resolveStart>>,
+  start: StartPoint,
   res: ServerResponse,
   signal: AbortSignal,
 ): Promise<void> {
