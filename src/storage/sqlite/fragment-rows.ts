@@ -52,6 +52,13 @@ export interface CountParams {
   beforeNumber: string;
 }
 
+/** How many fragments a time range holds (up to a cap), and its lowest and highest number. */
+export interface RangeSpan {
+  n: number;
+  first: string | null;
+  last: string | null;
+}
+
 /** Fragment numbers in [fromNumber, throughNumber], both inclusive. */
 export interface SpanParams {
   streamId: number;
@@ -70,8 +77,8 @@ export interface FragmentStatements {
   readonly listSummaries: Statement<ListParams, FragmentSummary>;
   readonly listSummariesInRange: PerKind<Statement<ListParams & TimeRangeParams, FragmentSummary>>;
   readonly listSummariesInSpan: PerKind<Statement<SpanParams & TimeRangeParams, FragmentSummary>>;
-  readonly countInRange: PerKind<Statement<Omit<TimeRangeParams, 'limit'> & { cap: number }, number>>;
-  readonly spanInRange: PerKind<Statement<Omit<TimeRangeParams, 'limit'> & { afterNumber: string }, { first: string | null; last: string | null }>>;
+  readonly listSummariesAfterInSpan: PerKind<Statement<ListParams & { throughNumber: string } & TimeRangeParams, FragmentSummary>>;
+  readonly spanInRange: PerKind<Statement<Omit<TimeRangeParams, 'limit'> & { cap: number }, RangeSpan>>;
   readonly fragmentsByTime: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly fragmentsByTimeNewestFirst: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly countFragmentsBefore: PerKind<Statement<CountParams, number>>;
@@ -130,6 +137,7 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
          ORDER BY fragment_number LIMIT @limit`,
       ),
     ),
+    // A range's span: from its first number, or from the cursor once that is past it.
     listSummariesInSpan: perKind((column) =>
       db.prepare<SpanParams & TimeRangeParams, FragmentSummary>(
         `SELECT ${SUMMARY_COLUMNS} FROM fragments
@@ -138,20 +146,21 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
          ORDER BY fragment_number LIMIT @limit`,
       ),
     ),
-    // How many fragments a range holds, counting no further than @cap (from the timestamp index).
-    countInRange: perKind((column) =>
-      db
-        .prepare<Omit<TimeRangeParams, 'limit'> & { cap: number }, number>(
-          `SELECT COUNT(*) FROM (SELECT 1 FROM fragments
-             WHERE stream_id = @streamId AND ${column} BETWEEN @startMs AND @endMs LIMIT @cap)`,
-        )
-        .pluck(),
+    listSummariesAfterInSpan: perKind((column) =>
+      db.prepare<ListParams & { throughNumber: string } & TimeRangeParams, FragmentSummary>(
+        `SELECT ${SUMMARY_COLUMNS} FROM fragments
+         WHERE stream_id = @streamId AND fragment_number > @afterNumber AND fragment_number <= @throughNumber
+           AND ${column} BETWEEN @startMs AND @endMs
+         ORDER BY fragment_number LIMIT @limit`,
+      ),
     ),
-    // The lowest and highest number in a range past @afterNumber, from the (timestamp, number) index alone.
+    // A range's size, counted no further than @cap, with its lowest and highest number, from the
+    // (timestamp, number) index alone; first and last are the range's own only when n < @cap.
     spanInRange: perKind((column) =>
-      db.prepare<Omit<TimeRangeParams, 'limit'> & { afterNumber: string }, { first: string | null; last: string | null }>(
-        `SELECT MIN(fragment_number) AS first, MAX(fragment_number) AS last FROM fragments
-         WHERE stream_id = @streamId AND ${column} BETWEEN @startMs AND @endMs AND fragment_number > @afterNumber`,
+      db.prepare<Omit<TimeRangeParams, 'limit'> & { cap: number }, RangeSpan>(
+        `SELECT COUNT(*) AS n, MIN(fragment_number) AS first, MAX(fragment_number) AS last
+         FROM (SELECT fragment_number FROM fragments
+               WHERE stream_id = @streamId AND ${column} BETWEEN @startMs AND @endMs LIMIT @cap)`,
       ),
     ),
     fragmentsByTime: perKind((column) =>

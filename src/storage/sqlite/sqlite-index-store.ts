@@ -53,9 +53,9 @@ const BUSY_TIMEOUT_MS = 5_000;
 
 /**
  * Time ranges of up to this many fragments get their fragment-number span looked up before a
- * listing walks them (~1–2 ms in the (timestamp, number) index; see listFragmentSummaries).
+ * listing walks them (well under a millisecond in the (timestamp, number) index).
  */
-const DEFAULT_SPAN_LOOKUP_MAX = 20_000;
+const DEFAULT_SPAN_LOOKUP_MAX = 5_000;
 
 export interface SqliteIndexOptions {
   /** Tests lower it to reach both listing paths with a few rows. */
@@ -258,17 +258,18 @@ export class SqliteIndexStore implements IndexStore {
     const timeRange = { streamId, startMs: range.startMs, endMs: range.endMs };
     // One read transaction: the span and the page come from the same snapshot.
     return this.db.transaction(() => {
-      // Walking the number order from afterNumber would read every row before the range (a range
-      // at the end of a long stream) and after it (a range in the middle). A range of at most
-      // spanLookupMax fragments is cheap to look up in the (timestamp, number) index first, so
-      // the walk covers only its span; a wider one mostly matches row by row anyway.
-      const count = this.fragmentStmts.countInRange[range.by].get({ ...timeRange, cap: this.spanLookupMax + 1 }) ?? 0;
-      if (count === 0) return [];
-      if (count > this.spanLookupMax) return this.fragmentStmts.listSummariesInRange[range.by].all({ ...params, ...timeRange });
-      const span = this.fragmentStmts.spanInRange[range.by].get({ ...timeRange, afterNumber: params.afterNumber });
+      // Walking the number order from the cursor reads every fragment before the range (a range
+      // at the end of a long stream) and after it (a range in the middle) too. For a range of at
+      // most spanLookupMax fragments, its span of numbers comes cheaply from the (timestamp,
+      // number) index, and the walk covers only that span; a wider one mostly matches anyway.
+      const span = this.fragmentStmts.spanInRange[range.by].get({ ...timeRange, cap: this.spanLookupMax + 1 });
       if (!span?.first || !span.last) return [];
-      // The span starts past afterNumber already.
-      return this.fragmentStmts.listSummariesInSpan[range.by].all({ ...timeRange, fromNumber: span.first, throughNumber: span.last, limit: query.limit });
+      if (span.n > this.spanLookupMax) return this.fragmentStmts.listSummariesInRange[range.by].all({ ...params, ...timeRange });
+      if (params.afterNumber < span.first) {
+        const first = { ...timeRange, fromNumber: span.first, throughNumber: span.last, limit: query.limit };
+        return this.fragmentStmts.listSummariesInSpan[range.by].all(first);
+      }
+      return this.fragmentStmts.listSummariesAfterInSpan[range.by].all({ ...params, ...timeRange, throughNumber: span.last });
     })();
   }
 
