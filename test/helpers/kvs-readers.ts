@@ -69,7 +69,7 @@ export async function ingestFixture(t: TestServer, streamName: string, name: str
     headers: { 'x-amzn-stream-name': streamName, 'x-amzn-fragment-timecode-type': 'RELATIVE', 'x-amzn-producer-start-timestamp': startSeconds },
   });
   const endedMs = Date.now();
-  if (result.acks.some((a) => a.EventType === 'ERROR')) throw new Error(`ingest of ${name} failed: ${result.text}`);
+  if (result.status !== 200 || result.acks.some((a) => a.EventType === 'ERROR')) throw new Error(`ingest of ${name} failed: ${result.status} ${result.text}`);
   const numbers = result.acks.filter((a) => a.EventType === 'PERSISTED').map((a) => a.FragmentNumber!);
   return { acks: result.acks, numbers, startedMs, endedMs };
 }
