@@ -1,4 +1,4 @@
-import type { FragmentRecord, NewFragment } from '../domain/fragment.js';
+import type { FragmentRecord, FragmentSummary, NewFragment } from '../domain/fragment.js';
 import type { NewStream, StreamPatch, StreamRecord } from '../domain/stream.js';
 
 /** Which of a fragment's two start timestamps a query selects on. */
@@ -79,6 +79,14 @@ export interface IndexStore {
     streamId: number,
     query: { afterNumber?: string; range?: FragmentTimeRange; limit: number },
   ): Promise<FragmentRecord[]>;
+  /**
+   * The same fragments as listFragments for the same query, as summaries: without the frame index,
+   * tags and location, whose decoding dominates a 1000-row page (ListFragments needs none of them).
+   */
+  listFragmentSummaries(
+    streamId: number,
+    query: { afterNumber?: string; range?: FragmentTimeRange; limit: number },
+  ): Promise<FragmentSummary[]>;
   /**
    * A stream's fragments in `range`, ordered by that timestamp then fragment number (newest first
    * when `newestFirst`), at most `limit`: what clips and playlists are cut from.

@@ -7,7 +7,7 @@ import type {
   NotificationConfiguration,
   StreamRecord,
 } from '../../src/domain/stream.js';
-import { formatFragmentNumber, type NewFragment } from '../../src/domain/fragment.js';
+import { formatFragmentNumber, type FragmentRecord, type FragmentSummary, type NewFragment } from '../../src/domain/fragment.js';
 import { encodeFrameIndex } from '../../src/domain/frame-index.js';
 import type { IndexStore } from '../../src/storage/index-store.js';
 
@@ -615,6 +615,11 @@ function commitFragmentsTests(h: Harness): void {
   });
 }
 
+/** The summary listings give of a fragment record. */
+function summaryOf(f: FragmentRecord): FragmentSummary {
+  return { fragmentNumber: f.fragmentNumber, producerTimestampMs: f.producerTimestampMs, serverTimestampMs: f.serverTimestampMs, durationMs: f.durationMs, size: f.size };
+}
+
 function listFragmentsTests(h: Harness): void {
   describe('listFragments and getFragment', () => {
     // 9, 10, 99, 100, ...: fixed width keeps string order numeric across digit counts.
@@ -658,6 +663,18 @@ function listFragmentsTests(h: Harness): void {
       for (const limit of [-1, 2.5]) await assert.rejects(h.store.listFragments(a, { limit }), RangeError);
     });
 
+    test('listFragmentSummaries lists the same fragments as listFragments, without index, tags or location', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      const all = await shuffledCommits(a, headerId);
+      await h.store.commitFragments([sampleFragment(b, headerId, 5)]);
+      const queries = [{ limit: 100 }, { limit: 3 }, { afterNumber: all[2]!, limit: 4 }, { limit: 0 }];
+      for (const query of queries) {
+        const records = await h.store.listFragments(a, query);
+        assert.deepEqual(await h.store.listFragmentSummaries(a, query), records.map(summaryOf), JSON.stringify(query));
+      }
+      for (const limit of [-1, 2.5]) await assert.rejects(h.store.listFragmentSummaries(a, { limit }), RangeError);
+    });
+
     test('streams do not see each other\'s fragments', async () => {
       const { a, b, headerId } = await twoStreams(h.store);
       await shuffledCommits(a, headerId);
@@ -698,6 +715,10 @@ function timeQueryTests(h: Harness): void {
       const server = { by: 'server', startMs: 1020, endMs: 1040 } as const;
       assert.deepEqual(seqs(await h.store.listFragments(a, { range: server, limit: 10 })), [2, 3, 4]);
       assert.deepEqual(await h.store.listFragments(a, { range: { by: 'producer', startMs: 501, endMs: 900 }, limit: 10 }), []);
+      for (const query of [{ range: producer, limit: 10 }, { range: producer, afterNumber: after3, limit: 1 }, { range: server, limit: 10 }]) {
+        const records = await h.store.listFragments(a, query);
+        assert.deepEqual(await h.store.listFragmentSummaries(a, query), records.map(summaryOf), JSON.stringify(query));
+      }
     });
 
     test('fragmentsByTime orders by the timestamp, then by number; newestFirst reverses both', async () => {

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
+import type { FragmentRecord, FragmentSummary, NewFragment } from '../../domain/fragment.js';
 import type { DeletedFragments, FragmentTimeRange, FragmentTimestampKind } from '../index-store.js';
 import { inTransaction, type Queryable } from './pool.js';
 import {
@@ -127,6 +127,26 @@ export class FragmentQueries {
     return result.rows.map(toFragmentRecord);
   }
 
+  /** As list / listInRange, without the frame index, tags and location (ListFragments pages). */
+  async listSummaries(
+    streamId: number,
+    afterNumber: string,
+    range: FragmentTimeRange | undefined,
+    limit: number,
+  ): Promise<FragmentSummary[]> {
+    const inRange = range
+      ? `AND ${timestampColumn(range.by)} BETWEEN CEIL($4::numeric) AND FLOOR($5::numeric)`
+      : '';
+    const bounds = range ? [finiteMs(range.startMs, 'startMs'), finiteMs(range.endMs, 'endMs')] : [];
+    const result = await this.pool.query<SummaryRow>(
+      `SELECT fragment_number, producer_ts_ms, server_ts_ms, duration_ms, size FROM fragments
+       WHERE stream_id = $1 AND fragment_number > $2 ${inRange}
+       ORDER BY fragment_number LIMIT $3`,
+      [streamId, afterNumber, limit, ...bounds],
+    );
+    return result.rows.map(toSummary);
+  }
+
   async byTime(streamId: number, range: FragmentTimeRange, limit: number, newestFirst: boolean): Promise<FragmentRecord[]> {
     const column = timestampColumn(range.by);
     const direction = newestFirst ? 'DESC' : 'ASC';
@@ -212,4 +232,23 @@ export class FragmentQueries {
     );
     return new Map(result.rows.map((row) => [row.blob_key, toSafeInteger(row.end_offset, 'blob extent')]));
   }
+}
+
+interface SummaryRow {
+  fragment_number: string;
+  producer_ts_ms: Int8;
+  server_ts_ms: Int8;
+  duration_ms: Int8;
+  size: Int8;
+}
+
+function toSummary(row: SummaryRow): FragmentSummary {
+  const int = (value: Int8, column: string) => toSafeInteger(value, `fragments.${column}`);
+  return {
+    fragmentNumber: row.fragment_number,
+    producerTimestampMs: int(row.producer_ts_ms, 'producer_ts_ms'),
+    serverTimestampMs: int(row.server_ts_ms, 'server_ts_ms'),
+    durationMs: int(row.duration_ms, 'duration_ms'),
+    size: int(row.size, 'size'),
+  };
 }

@@ -1,5 +1,5 @@
 import type pg from 'pg';
-import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
+import type { FragmentRecord, FragmentSummary, NewFragment } from '../../domain/fragment.js';
 import type { NewStream, StreamPatch, StreamRecord } from '../../domain/stream.js';
 import type { DeletedFragments, FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
 import { FragmentQueries } from './fragment-queries.js';
@@ -158,6 +158,14 @@ export class PostgresIndexStore implements IndexStore {
     const afterNumber = query.afterNumber ?? '';
     if (query.range === undefined) return this.fragments.list(streamId, afterNumber, query.limit);
     return this.fragments.listInRange(streamId, afterNumber, query.range, query.limit);
+  }
+
+  async listFragmentSummaries(
+    streamId: number,
+    query: { afterNumber?: string; range?: FragmentTimeRange; limit: number },
+  ): Promise<FragmentSummary[]> {
+    checkLimit('listFragmentSummaries', query.limit);
+    return this.fragments.listSummaries(streamId, query.afterNumber ?? '', query.range, query.limit);
   }
 
   async fragmentsByTime(
