@@ -85,10 +85,12 @@ export async function startNode(backends: Backends, env: NodeJS.ProcessEnv = {})
     if (server.child.exitCode !== null || server.child.signalCode !== null) resolve();
     else server.child.once('exit', () => resolve());
   });
+  let killed = false;
   return {
     ...server,
     kv,
     async kill() {
+      killed = true;
       kv.destroy();
       process.kill(-server.child.pid!, 'SIGKILL');
       await exited;
@@ -96,6 +98,7 @@ export async function startNode(backends: Backends, env: NodeJS.ProcessEnv = {})
     },
     async close() {
       kv.destroy();
+      if (killed) return null;
       const code = await server.stop();
       await rm(dataDir, { recursive: true, force: true });
       return code;
