@@ -37,12 +37,17 @@ export const getMediaForFragmentList: JsonStreamOperation<GetMediaForFragmentLis
     const stream = await findStream(ctx, input);
     const invalid = input.Fragments.filter((n) => parseFragmentNumber(n) === undefined);
     if (invalid.length > 0) throw new InvalidArgumentException(`Fragment numbers are invalid: ${invalid.slice(0, 5).join(', ')}`);
+    const source: DocumentSource = { blobs: ctx.blobs, headers: new TrackHeaderCache(ctx.index) };
+    // The first document is opened before the 200 goes out: if storage cannot be reached, the
+    // caller gets a whole AWS error (503) instead of a body cut off after its headers.
+    let document = await openDocument(source, ctx, stream.streamId, input.Fragments[0]!);
     res.writeHead(200, { 'content-type': MKV_CONTENT_TYPE });
     const sink = new ResponseSink(res);
-    const source: DocumentSource = { blobs: ctx.blobs, headers: new TrackHeaderCache(ctx.index) };
-    for (const fragmentNumber of input.Fragments) {
-      const document = await openDocument(source, ctx, stream.streamId, fragmentNumber);
+    for (let i = 1; ; i++) {
       if (!(await sink.pipe(document))) return;
+      const fragmentNumber = input.Fragments[i];
+      if (fragmentNumber === undefined) break;
+      document = await openDocument(source, ctx, stream.streamId, fragmentNumber);
     }
     sink.end();
   },

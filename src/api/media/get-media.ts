@@ -5,7 +5,7 @@ import { fragmentDocument, TrackHeaderCache, type DocumentSource } from '../../a
 import { tailFragments } from '../../archive/fragment-tail.js';
 import { resolveStart, type StartPoint, type StartSelector, type StartSelectorType } from '../../archive/get-media-start.js';
 import { ResponseSink } from '../../archive/response-sink.js';
-import { ConnectionLimitExceededException } from '../../domain/errors.js';
+import { ConnectionLimitExceededException, ServiceUnavailableException } from '../../domain/errors.js';
 import type { FragmentRecord } from '../../domain/fragment.js';
 import type { StreamRecord } from '../../domain/stream.js';
 import { KvsTagName, kvsErrorDocument, type ReaderPosition } from '../../formats/matroska/kvs-document.js';
@@ -109,13 +109,21 @@ async function streamTail(
     continuationToken: encodeContinuationToken(stream.arn, fragment.fragmentNumber),
   });
   const tail = tailFragments({ index: ctx.index, feed: ctx.feed, streamId: stream.streamId, streamArn: stream.arn, start, signal });
-  for await (const item of tail) {
-    if (item.kind === 'stream-deleted') {
-      await sink.write(deletedDocument());
-      break;
+  try {
+    for await (const item of tail) {
+      if (item.kind === 'stream-deleted') {
+        await sink.write(deletedDocument());
+        break;
+      }
+      const document = await openDocument(source, item.fragment, position);
+      if (document && !(await sink.pipe(document))) break;
     }
-    const document = await openDocument(source, item.fragment, position);
-    if (document && !(await sink.pipe(document))) break;
+  } catch (err) {
+    // The index or the object store went away mid-session: say so in-band, as KVS ends a GetMedia
+    // on an error; the reader resumes later with its last continuation token.
+    if (!(err instanceof ServiceUnavailableException)) throw err;
+    ctx.log.warn({ err, stream: stream.name }, 'GetMedia ended: storage unavailable');
+    await sink.write(errorDocument(INTERNAL_ERROR));
   }
   sink.end();
 }
@@ -134,9 +142,16 @@ async function openDocument(
   }
 }
 
+/** GetMedia's documented error id 5000 "Internal error" (kvs-api.md §3.1): storage could not be read. */
+const INTERNAL_ERROR = { code: 'INTERNAL_ERROR', id: '5000' };
+
 function deletedDocument(): Uint8Array {
+  return errorDocument(STREAM_DELETED);
+}
+
+function errorDocument(error: { code: string; id: string }): Uint8Array {
   return kvsErrorDocument([
-    { name: KvsTagName.errorCode, value: STREAM_DELETED.code },
-    { name: KvsTagName.errorId, value: STREAM_DELETED.id },
+    { name: KvsTagName.errorCode, value: error.code },
+    { name: KvsTagName.errorId, value: error.id },
   ]);
 }
