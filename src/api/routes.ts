@@ -1,3 +1,4 @@
+import { getClip } from './archived/get-clip.js';
 import { createStream } from './control/create-stream.js';
 import { deleteStream } from './control/delete-stream.js';
 import { describeImageGenerationConfiguration } from './control/describe-image-generation-configuration.js';
@@ -53,7 +54,7 @@ const implemented: readonly AnyOperation[] = [
 ];
 
 /** JSON input, streamed output. */
-const jsonStreaming: readonly AnyJsonStreamOperation[] = [];
+const jsonStreaming: readonly AnyJsonStreamOperation[] = [getClip];
 
 const streaming: readonly StreamOperation[] = [putMedia];
 
