@@ -12,7 +12,7 @@ import { PutMediaHttpError } from '../client/errors.js';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4570';
 /** Tried in order when --endpoint is not given; the AWS ones are what the AWS SDKs and CLI honour. */
-const ENDPOINT_VARIABLES = ['OPENKVS_ENDPOINT', 'AWS_ENDPOINT_URL_KINESIS_VIDEO', 'AWS_ENDPOINT_URL'];
+export const ENDPOINT_VARIABLES = ['OPENKVS_ENDPOINT', 'AWS_ENDPOINT_URL_KINESIS_VIDEO', 'AWS_ENDPOINT_URL'];
 /** The C producer writes 16 KB at a time; so does this command. */
 const READ_CHUNK_BYTES = 16 * 1024;
 const PROGRESS_INTERVAL_MS = 250;
@@ -92,7 +92,7 @@ function isFile(file: string): boolean {
   }
 }
 
-function parseEndpoint(value: string): string {
+export function parseEndpoint(value: string): string {
   let url: URL;
   try {
     url = new URL(value);
