@@ -14,7 +14,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
@@ -37,6 +37,7 @@ const START_MS = 1_700_000_000_000;
 const BASE_SECONDS = 10;
 const TARGET_RATIO = 2;
 const TARGET_TTFB_MS = 20;
+const CLK_TCK = 100; // Linux USER_HZ
 
 const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
@@ -59,31 +60,56 @@ function makeSource(dir: string, fragments: number, fragmentSeconds: number, mbp
   return source;
 }
 
-/** ffmpeg remux of the same bytes: process start → exit. */
-async function ffmpegRemux(source: string, out: string): Promise<number> {
+/** Runs `command` under bash's `time`: wall ms (as measured here), user+sys CPU ms, and its stdout. */
+async function timed(command: string[]): Promise<{ wallMs: number; cpuMs: number; stdout: string }> {
+  const quoted = command.map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(' ');
   const started = performance.now();
-  const child = spawn(FFMPEG, ['-v', 'error', '-y', '-i', source, '-c', 'copy', out], { stdio: 'ignore' });
+  const child = spawn('bash', ['-c', `TIMEFORMAT='%U %S'; time ${quoted}`]);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
   const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`ffmpeg exited with ${code}`);
-  return performance.now() - started;
+  const wallMs = performance.now() - started;
+  if (code !== 0) throw new Error(`${command[0]} exited with ${code}: ${stderr}`);
+  const [user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { wallMs, cpuMs: (user! + sys!) * 1000, stdout };
+}
+
+/** CPU time (user + sys, ms) a process has used so far (Linux /proc, 10 ms ticks). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLK_TCK);
+}
+
+interface Measured {
+  readonly wallMs: number;
+  /** CPU of every process doing the work: ffmpeg; or the server plus curl. */
+  readonly cpuMs: number;
+  readonly ttfbMs?: number;
+  readonly bytes?: number;
+}
+
+/** ffmpeg remux of the same bytes: process start → exit. */
+async function ffmpegRemux(source: string, out: string): Promise<Measured> {
+  const run = await timed([FFMPEG, '-v', 'error', '-y', '-i', source, '-c', 'copy', out]);
+  return { wallMs: run.wallMs, cpuMs: run.cpuMs };
 }
 
 /**
  * POST /getClip (open mode: unsigned) with curl, a native client like the ffmpeg it is compared
- * with, writing the body to `out`: curl's own time to first byte and total time.
+ * with, writing the body to `out`. Wall time and time to first byte are curl's own.
  */
-async function getClip(url: string, stream: string, out: string): Promise<{ ttfbMs: number; totalMs: number; bytes: number }> {
+async function getClip(url: string, stream: string, out: string, serverPid: number): Promise<Measured> {
   const body = JSON.stringify({
     StreamName: stream,
     ClipFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: START_MS / 1000, EndTimestamp: START_MS / 1000 + 86_000 } },
   });
-  const child = spawn('curl', ['-sS', '--fail', '-o', out, '-H', 'content-type: application/json', '--data-binary', body, '-w', '%{time_starttransfer} %{time_total} %{size_download}', `${url}/getClip`]);
-  let text = '';
-  child.stdout.on('data', (d: Buffer) => (text += d.toString()));
-  const [code] = (await once(child, 'exit')) as [number | null];
-  if (code !== 0) throw new Error(`curl exited with ${code}`);
-  const [ttfb, total, bytes] = text.trim().split(' ').map(Number);
-  return { ttfbMs: ttfb! * 1000, totalMs: total! * 1000, bytes: bytes! };
+  const serverBefore = processCpuMs(serverPid);
+  const run = await timed(['curl', '-sS', '--fail', '-o', out, '-H', 'content-type: application/json', '--data-binary', body, '-w', '%{time_starttransfer} %{time_total} %{size_download}', `${url}/getClip`]);
+  const serverMs = processCpuMs(serverPid) - serverBefore;
+  const [ttfb, total, bytes] = run.stdout.trim().split(' ').map(Number);
+  return { ttfbMs: ttfb! * 1000, wallMs: total! * 1000, cpuMs: run.cpuMs + serverMs, bytes: bytes! };
 }
 
 async function main(): Promise<void> {
@@ -106,35 +132,38 @@ async function main(): Promise<void> {
 
     // One untimed round each: page cache, JIT, connection setup paths.
     await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4'));
-    const warm = await getClip(server.url, 'bench', path.join(dir, 'clip.mp4'));
+    const pid = server.child.pid!;
+    const warm = await getClip(server.url, 'bench', path.join(dir, 'clip.mp4'), pid);
     const packets = (file: string) => execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim();
-    console.log(`clip: ${(warm.bytes / 1e6).toFixed(1)} MB, ${packets(path.join(dir, 'clip.mp4'))} packets (source ${packets(source)}, ffmpeg's MP4 ${packets(path.join(dir, 'ffmpeg.mp4'))})`);
+    console.log(`clip: ${(warm.bytes! / 1e6).toFixed(1)} MB, ${packets(path.join(dir, 'clip.mp4'))} packets (source ${packets(source)}, ffmpeg's MP4 ${packets(path.join(dir, 'ffmpeg.mp4'))})`);
 
-    const remux: number[] = [];
-    const clip: { ttfbMs: number; totalMs: number }[] = [];
+    const remux: Measured[] = [];
+    const clip: Measured[] = [];
     for (let run = 0; run < runs; run++) {
       // Alternate which goes first, so neither always runs on a cooler machine.
       if (run % 2 === 0) remux.push(await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4')));
-      clip.push(await getClip(server.url, 'bench', path.join(dir, 'clip.mp4')));
+      clip.push(await getClip(server.url, 'bench', path.join(dir, 'clip.mp4'), pid));
       if (run % 2 === 1) remux.push(await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4')));
     }
-    report(remux, clip, warm.bytes);
+    report(remux, clip, warm.bytes!);
   } finally {
     await server.stop();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function report(remux: number[], clip: { ttfbMs: number; totalMs: number }[], clipBytes: number): void {
-  const clipMs = median(clip.map((c) => c.totalMs));
-  const ffmpegMs = median(remux);
-  const ttfb = clip.map((c) => c.ttfbMs);
+function report(remux: Measured[], clip: Measured[], clipBytes: number): void {
+  const clipMs = median(clip.map((c) => c.wallMs));
+  const ffmpegMs = median(remux.map((r) => r.wallMs));
+  const ttfb = clip.map((c) => c.ttfbMs!);
   const ratio = ffmpegMs / clipMs;
+  const runsOf = (xs: Measured[]) => xs.map((x) => x.wallMs.toFixed(0)).join(', ');
   console.log(`runs: ${clip.length}`);
-  console.log(`GetClip wall      median ${fmt(clipMs)}  (runs ${clip.map((c) => c.totalMs.toFixed(0)).join(', ')}); ${((clipBytes / 1e6) / (clipMs / 1000)).toFixed(0)} MB/s`);
-  console.log(`ffmpeg -c copy    median ${fmt(ffmpegMs)}  (runs ${remux.map((m) => m.toFixed(0)).join(', ')})`);
-  console.log(`ratio ffmpeg / GetClip: ${ratio.toFixed(2)}  (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'missed'})`);
-  console.log(`GetClip first byte median ${fmt(median(ttfb))}, max ${fmt(Math.max(...ttfb))}  (target ≤ ${TARGET_TTFB_MS} ms: ${median(ttfb) <= TARGET_TTFB_MS ? 'met' : 'missed'})`);
+  console.log(`GetClip (curl)    wall median ${fmt(clipMs)} (runs ${runsOf(clip)}), ${(clipBytes / 1e6 / (clipMs / 1000)).toFixed(0)} MB/s; CPU server + curl median ${fmt(median(clip.map((c) => c.cpuMs)))}`);
+  console.log(`ffmpeg -c copy    wall median ${fmt(ffmpegMs)} (runs ${runsOf(remux)}); CPU median ${fmt(median(remux.map((r) => r.cpuMs)))}`);
+  console.log(`ratio ffmpeg / GetClip, wall: ${ratio.toFixed(2)}  (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'missed'})`);
+  console.log(`GetClip first byte median ${fmt(median(ttfb))}, min ${fmt(Math.min(...ttfb))}, max ${fmt(Math.max(...ttfb))}  (target ≤ ${TARGET_TTFB_MS} ms: ${median(ttfb) <= TARGET_TTFB_MS ? 'met' : 'missed'})`);
+  console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
 }
 
 await main();
