@@ -128,6 +128,15 @@ describe('GetClip', { skip: skipWithoutFfmpeg }, () => {
     assertSamePackets(framemd5(clip, 'v'), framemd5(fixturePath('h264.mkv'), 'v'), 'video');
   });
 
+  test('the clip ends before the first fragment whose codec private data differs (H.264, then H.265)', async () => {
+    const stream = await newStream();
+    await ingest(stream, readFileSync(fixturePath('h264.mkv')));
+    await ingest(stream, readFileSync(fixturePath('h265.mkv')), START_MS + 6000);
+    const clip = await getClip(stream);
+    assert.deepEqual(probe(clip).streams.map((s) => s.codec_name), ['h264']);
+    assertSamePackets(framemd5(clip, 'v'), framemd5(fixturePath('h264.mkv'), 'v'), 'video');
+  });
+
   test('a clip holds at most the first 200 fragments', async () => {
     const stream = await newStream();
     const source = path.join(dir, 'one-frame-clusters.mkv');

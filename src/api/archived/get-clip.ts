@@ -79,13 +79,19 @@ function clipRange(input: GetClipInput, nowMs: number): ClipRange {
   return { by, startMs, endMs };
 }
 
-/**
- * The fragments starting in the range, in selector order, de-duplicated on producer timestamp
- * (the earliest ingested wins), cut at 200 fragments or 100 MB, then put in producer-time order:
- * the clip's timeline is the producer's.
- */
+/** The fragments starting in the range, chosen by chooseClipFragments; none: ResourceNotFound. */
 async function selectFragments(ctx: RequestContext, stream: StreamRecord, range: ClipRange): Promise<FragmentRecord[]> {
-  const found = await ctx.index.fragmentsByTime(stream.streamId, { range, limit: CANDIDATE_FRAGMENTS });
+  const chosen = chooseClipFragments(await ctx.index.fragmentsByTime(stream.streamId, { range, limit: CANDIDATE_FRAGMENTS }));
+  if (chosen.length === 0) throw new ResourceNotFoundException('No fragments found in the stream for the specified timestamp range.');
+  return chosen;
+}
+
+/**
+ * From fragments in selector order: de-duplicated on producer timestamp (the earliest ingested
+ * wins), cut at 200 fragments or 100 MiB (the first fragment always counts), then put in
+ * producer-time order: the clip's timeline is the producer's.
+ */
+export function chooseClipFragments(found: readonly FragmentRecord[]): FragmentRecord[] {
   // Fragment numbers grow with ingestion and have one fixed width: the smallest is the earliest.
   const earliest = new Map<number, FragmentRecord>();
   for (const fragment of found) {
@@ -100,7 +106,6 @@ async function selectFragments(ctx: RequestContext, stream: StreamRecord, range:
     chosen.push(fragment);
     bytes += fragment.size;
   }
-  if (chosen.length === 0) throw new ResourceNotFoundException('No fragments found in the stream for the specified timestamp range.');
   return chosen.sort((a, b) => a.producerTimestampMs - b.producerTimestampMs || (a.fragmentNumber < b.fragmentNumber ? -1 : 1));
 }
 
