@@ -12,12 +12,15 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { once } from 'node:events';
+import { request, type IncomingMessage } from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { concatBytes } from '../../src/formats/bytes/read.js';
-import { FFMPEG, decodeErrors, fixturePath, framemd5, probe, skipWithoutFfmpeg, type Packet } from '../unit/formats/isobmff/mkv-source.js';
+import { describeTrackHeader } from '../../src/formats/codecs/track-info.js';
+import { FFMPEG, archive, decodeErrors, fixturePath, framemd5, probe, skipWithoutFfmpeg, type Packet } from '../unit/formats/isobmff/mkv-source.js';
 import { rawPutMedia, type WireAck } from '../helpers/put-media.js';
 import { rejection, startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
-import { cluster, streamHeader } from '../helpers/synthetic-mkv.js';
+import { cluster, prng, randomBytes, streamHeader } from '../helpers/synthetic-mkv.js';
 
 /** Producer start of every RELATIVE ingest here: fragments sit at START_MS + their cluster timecode. */
 const START_MS = 1_700_000_000_000;
@@ -147,6 +150,27 @@ describe('GetClip', { skip: skipWithoutFfmpeg }, () => {
     const expected = framemd5(source, 'v').slice(0, 200);
     assertSamePackets(framemd5(clip, 'v'), expected, 'video');
     assert.ok(Math.abs(Number(probe(clip).format.duration) - 8) <= MS);
+  });
+
+  test('a client that hangs up mid-clip does not disturb the server', async () => {
+    const stream = await newStream();
+    // 20 MB of frames (random bytes behind a real H.264 header): more than socket buffers hold.
+    const codecPrivate = describeTrackHeader(archive(new Uint8Array(readFileSync(fixturePath('h264.mkv')))).header).tracks[0]!.codecPrivate!;
+    const rng = prng(5);
+    const clusters = [0, 1, 2, 3].map((c) => cluster({ timecode: c * 1000, frames: Array.from({ length: 10 }, () => randomBytes(rng, 500_000)), frameMs: 100, knownSize: true }));
+    await ingest(stream, concatBytes([streamHeader({ codecPrivate }), ...clusters]));
+    const body = JSON.stringify({ StreamName: stream, ClipFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: START_MS / 1000, EndTimestamp: START_MS / 1000 + 60 } } });
+    for (let i = 0; i < 5; i++) {
+      const req = request(`${t.url}/getClip`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+      req.end(body);
+      const [res] = (await once(req, 'response')) as [IncomingMessage];
+      assert.equal(res.statusCode, 200);
+      await once(res, 'data');
+      req.destroy();
+    }
+    const output = await archived.send(new GetClipCommand({ StreamName: stream, ClipFragmentSelector: selector(START_MS, START_MS + 60_000) }));
+    const bytes = await output.Payload!.transformToByteArray();
+    assert.ok(bytes.length > 20_000_000, `a whole clip of ${bytes.length} bytes after the hang-ups`);
   });
 
   describe('refusals', () => {
