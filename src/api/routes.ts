@@ -18,6 +18,9 @@ import { updateImageGenerationConfiguration } from './control/update-image-gener
 import { updateNotificationConfiguration } from './control/update-notification-configuration.js';
 import { updateStreamStorageConfiguration } from './control/update-stream-storage-configuration.js';
 import { updateStream } from './control/update-stream.js';
+import { getMediaForFragmentList } from './archived/get-media-for-fragment-list.js';
+import { listFragments } from './archived/list-fragments.js';
+import { getMedia } from './media/get-media.js';
 import { putMedia } from './media/put-media.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
 import type { PlaybackResource } from './playback/resource.js';
@@ -51,10 +54,11 @@ const implemented: readonly AnyOperation[] = [
   updateImageGenerationConfiguration,
   describeNotificationConfiguration,
   updateNotificationConfiguration,
+  listFragments,
 ];
 
 /** JSON input, streamed output. */
-const jsonStreaming: readonly AnyJsonStreamOperation[] = [getClip];
+const jsonStreaming: readonly AnyJsonStreamOperation[] = [getClip, getMediaForFragmentList, getMedia];
 
 const streaming: readonly StreamOperation[] = [putMedia];
 

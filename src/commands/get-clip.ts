@@ -6,15 +6,16 @@
  * broke, 2 usage errors.
  */
 import { createHash } from 'node:crypto';
-import { once } from 'node:events';
 import { createWriteStream, rmSync } from 'node:fs';
-import { request as httpRequest, type IncomingMessage } from 'node:http';
-import { request as httpsRequest } from 'node:https';
+import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
+import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Command, Option } from 'commander';
 import { resolveCredentials, resolveRegion } from '../client/aws-config.js';
+import { httpErrorFrom } from '../client/errors.js';
 import { signRequest } from '../client/sigv4-sign.js';
-import { DEFAULT_ENDPOINT, ENDPOINT_VARIABLES, UsageError, parseEndpoint } from './put-media.js';
+import { USER_AGENT } from '../client/version.js';
+import { endpointFrom, UsageError } from './put-media.js';
 
 interface GetClipFlags {
   stream?: string;
@@ -48,7 +49,7 @@ export function addGetClipCommand(program: Command): void {
     .requiredOption('--end <time>', 'end of the range: ISO-8601 or epoch seconds (inclusive, at most 24 h after --start)')
     .addOption(new Option('--selector <type>', 'which fragment timestamp the range applies to').choices(['PRODUCER_TIMESTAMP', 'SERVER_TIMESTAMP']).default('PRODUCER_TIMESTAMP'))
     .requiredOption('-o, --output <file>', 'where to write the MP4 (- for stdout)')
-    .option('--endpoint <url>', `KVS endpoint (env ${ENDPOINT_VARIABLES.join(', ')}; default ${DEFAULT_ENDPOINT})`)
+    .option('--endpoint <url>', 'KVS endpoint (env OPENKVS_ENDPOINT, AWS_ENDPOINT_URL_KINESIS_VIDEO, AWS_ENDPOINT_URL; default http://127.0.0.1:4570)')
     .option('--region <region>', 'SigV4 region (default AWS_REGION, AWS_DEFAULT_REGION, the endpoint host, us-east-1)')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action(async (flags: GetClipFlags, command: Command) => {
@@ -74,7 +75,7 @@ export function parseGetClipCommand(flags: GetClipFlags, env: NodeJS.ProcessEnv)
     endSeconds,
     selector: flags.selector === 'SERVER_TIMESTAMP' ? 'SERVER_TIMESTAMP' : 'PRODUCER_TIMESTAMP',
     output: flags.output ?? '-',
-    endpoint: parseEndpoint(flags.endpoint ?? ENDPOINT_VARIABLES.map((name) => env[name]).find(Boolean) ?? DEFAULT_ENDPOINT),
+    endpoint: endpointFrom(flags.endpoint, env),
     region: flags.region,
   };
 }
@@ -90,20 +91,19 @@ function parseTime(value: string | undefined, flag: string): number {
 export async function runGetClip(input: GetClipCommandInput): Promise<number> {
   try {
     const dataEndpoint = await getDataEndpoint(input);
-    const res = await signedPost(dataEndpoint, '/getClip', input, {
+    const res = await signedPost(dataEndpoint, 'getClip', input, {
       ...input.stream,
       ClipFragmentSelector: { FragmentSelectorType: input.selector, TimestampRange: { StartTimestamp: input.startSeconds, EndTimestamp: input.endSeconds } },
     });
-    if (res.statusCode !== 200) throw await serviceError(res);
-    const out = input.output === '-' ? process.stdout : createWriteStream(input.output);
+    if (!res.body) throw new Error('GetClip answered without a body');
+    const toStdout = input.output === '-';
     try {
-      await pipeline(res, out, { end: input.output !== '-' });
+      await pipeline(Readable.fromWeb(res.body as WebReadableStream<Uint8Array>), toStdout ? process.stdout : createWriteStream(input.output), { end: !toStdout });
     } catch (err) {
-      if (input.output !== '-') rmSync(input.output, { force: true });
+      if (!toStdout) rmSync(input.output, { force: true });
       throw err;
     }
-    const where = input.output === '-' ? 'stdout' : input.output;
-    process.stderr.write(`get-clip: ${res.headers['content-length'] ?? '?'} bytes of ${res.headers['content-type'] ?? 'media'} written to ${where}\n`);
+    process.stderr.write(`get-clip: ${res.headers.get('content-length') ?? '?'} bytes of ${res.headers.get('content-type') ?? 'media'} written to ${toStdout ? 'stdout' : input.output}\n`);
     return 0;
   } catch (err) {
     process.stderr.write(`get-clip: ${err instanceof Error ? err.message : String(err)}\n`);
@@ -112,47 +112,28 @@ export async function runGetClip(input: GetClipCommandInput): Promise<number> {
 }
 
 async function getDataEndpoint(input: GetClipCommandInput): Promise<string> {
-  const res = await signedPost(input.endpoint, '/getDataEndpoint', input, { ...input.stream, APIName: 'GET_CLIP' });
-  if (res.statusCode !== 200) throw await serviceError(res);
-  const body = JSON.parse(await text(res)) as { DataEndpoint?: string };
+  const res = await signedPost(input.endpoint, 'getDataEndpoint', input, { ...input.stream, APIName: 'GET_CLIP' });
+  const body = (await res.json()) as { DataEndpoint?: string };
   if (!body.DataEndpoint) throw new Error('GetDataEndpoint returned no DataEndpoint');
   return body.DataEndpoint;
 }
 
-/** A JSON POST, signed like the AWS SDKs sign it (payload hash of the body) when credentials are found. */
-async function signedPost(endpoint: string, path: string, input: GetClipCommandInput, body: object): Promise<IncomingMessage> {
-  const url = new URL(path, endpoint.endsWith('/') ? endpoint : `${endpoint}/`);
-  const payload = JSON.stringify(body);
-  let headers: Record<string, string> = { host: url.host, 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(payload)) };
+/**
+ * A restJson1 POST, signed like the AWS SDKs sign it (payload hash of the body) when credentials
+ * are found; a non-200 answer becomes the AWS error it names.
+ */
+async function signedPost(endpoint: string, operationPath: string, input: GetClipCommandInput, body: object): Promise<Response> {
+  const url = new URL(operationPath, endpoint.endsWith('/') ? endpoint : `${endpoint}/`);
+  const text = JSON.stringify(body);
+  let headers: Record<string, string> = { host: url.host, 'content-type': 'application/json', 'user-agent': USER_AGENT };
   const credentials = await resolveCredentials(undefined);
   if (credentials) {
-    const payloadHash = createHash('sha256').update(payload).digest('hex');
+    const payloadHash = createHash('sha256').update(text).digest('hex');
     headers = signRequest({ method: 'POST', path: url.pathname, headers }, { credentials, region: resolveRegion(input.region, url), nowMs: Date.now(), payloadHash });
   }
-  const req = (url.protocol === 'https:' ? httpsRequest : httpRequest)(url, { method: 'POST', headers });
-  req.end(payload);
-  const [res] = (await Promise.race([once(req, 'response'), once(req, 'error').then(([err]) => Promise.reject(err as Error))])) as [IncomingMessage];
+  // fetch sends Host itself (the same url.host that was signed) and refuses to be given one.
+  const sent = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'host'));
+  const res = await fetch(url, { method: 'POST', headers: sent, body: text });
+  if (res.status !== 200) throw httpErrorFrom(res.status, Object.fromEntries(res.headers), await res.text());
   return res;
-}
-
-async function text(res: IncomingMessage): Promise<string> {
-  let out = '';
-  for await (const chunk of res as AsyncIterable<Buffer>) out += chunk.toString('utf8');
-  return out;
-}
-
-/** An AWS error answer as "Name (HTTP status): message". */
-async function serviceError(res: IncomingMessage): Promise<Error> {
-  const header = res.headers['x-amzn-errortype'];
-  const body = await text(res);
-  let message = body;
-  let name = typeof header === 'string' ? header.split(':')[0] : undefined;
-  try {
-    const parsed = JSON.parse(body) as { __type?: string; message?: string; Message?: string };
-    name ??= parsed.__type;
-    message = parsed.message ?? parsed.Message ?? body;
-  } catch {
-    // not JSON: keep the raw text
-  }
-  return new Error(`${name ?? 'error'} (HTTP ${res.statusCode}): ${message}`);
 }

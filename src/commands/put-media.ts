@@ -12,7 +12,7 @@ import { PutMediaHttpError } from '../client/errors.js';
 
 export const DEFAULT_ENDPOINT = 'http://127.0.0.1:4570';
 /** Tried in order when --endpoint is not given; the AWS ones are what the AWS SDKs and CLI honour. */
-export const ENDPOINT_VARIABLES = ['OPENKVS_ENDPOINT', 'AWS_ENDPOINT_URL_KINESIS_VIDEO', 'AWS_ENDPOINT_URL'];
+const ENDPOINT_VARIABLES = ['OPENKVS_ENDPOINT', 'AWS_ENDPOINT_URL_KINESIS_VIDEO', 'AWS_ENDPOINT_URL'];
 /** The C producer writes 16 KB at a time; so does this command. */
 const READ_CHUNK_BYTES = 16 * 1024;
 const PROGRESS_INTERVAL_MS = 250;
@@ -75,7 +75,7 @@ export function parsePutMediaCommand(file: string, flags: PutMediaFlags, env: No
   return {
     file,
     stream: flags.stream !== undefined ? { streamName: flags.stream } : { streamArn: flags.streamArn ?? '' },
-    endpoint: parseEndpoint(flags.endpoint ?? ENDPOINT_VARIABLES.map((name) => env[name]).find(Boolean) ?? DEFAULT_ENDPOINT),
+    endpoint: endpointFrom(flags.endpoint, env),
     region: flags.region,
     realtime: flags.realtime === true,
     timecodeType: flags.timecodeType === 'RELATIVE' ? 'RELATIVE' : 'ABSOLUTE',
@@ -92,7 +92,12 @@ function isFile(file: string): boolean {
   }
 }
 
-export function parseEndpoint(value: string): string {
+/** --endpoint, else the first of ENDPOINT_VARIABLES set, else the default; checked as an http(s) URL. */
+export function endpointFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return parseEndpoint(flag ?? ENDPOINT_VARIABLES.map((name) => env[name]).find(Boolean) ?? DEFAULT_ENDPOINT);
+}
+
+function parseEndpoint(value: string): string {
   let url: URL;
   try {
     url = new URL(value);

@@ -33,8 +33,8 @@ export interface PlaylistWindow {
   readonly complete: boolean;
 }
 
-/** Far enough in the future for "no upper bound" while staying a safe integer everywhere. */
-const NO_END_MS = 8_640_000_000_000_000;
+/** "No upper bound": the largest valid Date, in ms (8.64e15, a safe integer, a BIGINT too). */
+const NO_END_MS = 8_640_000_000_000_000 / 1000;
 
 export async function playlistWindow(index: IndexStore, session: PlaylistSession, nowMs: number): Promise<PlaylistWindow> {
   if (session.mode === 'ON_DEMAND') return onDemandWindow(index, session);

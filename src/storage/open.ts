@@ -1,4 +1,7 @@
 import { resolve } from 'node:path';
+import type { Logger } from '../util/logger.js';
+import { LocalFragmentFeed, type FragmentFeed } from './fragment-feed.js';
+import { PgFragmentFeed } from './postgres/pg-fragment-feed.js';
 import type { BlobStore } from './blob-store.js';
 import { FsBlobStore } from './fs/fs-blob-store.js';
 import type { IndexStore } from './index-store.js';
@@ -23,6 +26,16 @@ export async function openIndexStore(url: string): Promise<IndexStore> {
   if (scheme === 'sqlite') return SqliteIndexStore.open(pathAfterScheme(url, scheme));
   if (scheme === 'postgres' || scheme === 'postgresql') return PostgresIndexStore.open(url);
   throw unsupported('index store', scheme, INDEX_SCHEMES);
+}
+
+/**
+ * The fragment feed that goes with an index: across nodes through PostgreSQL LISTEN/NOTIFY when
+ * the index is shared, in memory otherwise.
+ */
+export async function openFragmentFeed(indexUrl: string, log: Logger): Promise<FragmentFeed> {
+  const scheme = schemeOf(indexUrl);
+  if (scheme === 'postgres' || scheme === 'postgresql') return PgFragmentFeed.open(indexUrl, log);
+  return new LocalFragmentFeed();
 }
 
 export interface BlobStoreOptions {

@@ -1,6 +1,6 @@
-import { once } from 'node:events';
 import type { ServerResponse } from 'node:http';
 import { storedPayloads } from '../../archive/fragment-payloads.js';
+import { ResponseSink } from '../../archive/response-sink.js';
 import {
   InvalidArgumentException,
   InvalidCodecPrivateDataException,
@@ -198,14 +198,12 @@ function indexedFragment(fragment: FragmentRecord) {
  */
 async function sendClip(res: ServerResponse, ctx: RequestContext, fragments: readonly FragmentRecord[], plan: ClipPlan): Promise<void> {
   res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': plan.totalBytes });
-  res.write(plan.header);
+  const sink = new ResponseSink(res);
+  if (!(await sink.write(plan.header))) return;
   const reads = fragments.map((fragment, i) => ({ fragment, ranges: plan.payloadRanges[i]! }));
   for await (const views of storedPayloads(ctx.blobs, reads)) {
-    if (res.destroyed) return;
-    res.cork();
-    for (const view of views) res.write(view);
-    res.uncork();
-    if (res.writableNeedDrain) await Promise.race([once(res, 'drain'), once(res, 'close')]);
+    // Leaving the loop early closes the blob read through return().
+    if (!(await sink.writeBatch(views))) return;
   }
-  res.end();
+  sink.end();
 }

@@ -123,7 +123,6 @@ export class PgFragmentFeed implements FragmentFeed {
           this.scheduleReconnect();
         });
     }, delay);
-    this.reconnectTimer.unref();
   }
 
   /** After a gap in listening, every subscribed stream re-reads the index once. */
