@@ -5,17 +5,13 @@
  * streamed to a file or stdout. Exit codes: 0 written, 1 the service refused or the transfer
  * broke, 2 usage errors.
  */
-import { createHash } from 'node:crypto';
 import { createWriteStream, rmSync } from 'node:fs';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { ReadableStream as WebReadableStream } from 'node:stream/web';
 import { Command, Option } from 'commander';
-import { resolveCredentials, resolveRegion } from '../client/aws-config.js';
-import { httpErrorFrom } from '../client/errors.js';
-import { signRequest } from '../client/sigv4-sign.js';
-import { USER_AGENT } from '../client/version.js';
 import { endpointFrom, UsageError } from './put-media.js';
+import { signedPost } from './signed-post.js';
 
 interface GetClipFlags {
   stream?: string;
@@ -91,10 +87,15 @@ function parseTime(value: string | undefined, flag: string): number {
 export async function runGetClip(input: GetClipCommandInput): Promise<number> {
   try {
     const dataEndpoint = await getDataEndpoint(input);
-    const res = await signedPost(dataEndpoint, 'getClip', input, {
-      ...input.stream,
-      ClipFragmentSelector: { FragmentSelectorType: input.selector, TimestampRange: { StartTimestamp: input.startSeconds, EndTimestamp: input.endSeconds } },
-    });
+    const res = await signedPost(
+      dataEndpoint,
+      'getClip',
+      {
+        ...input.stream,
+        ClipFragmentSelector: { FragmentSelectorType: input.selector, TimestampRange: { StartTimestamp: input.startSeconds, EndTimestamp: input.endSeconds } },
+      },
+      input.region,
+    );
     if (!res.body) throw new Error('GetClip answered without a body');
     const toStdout = input.output === '-';
     try {
@@ -112,28 +113,8 @@ export async function runGetClip(input: GetClipCommandInput): Promise<number> {
 }
 
 async function getDataEndpoint(input: GetClipCommandInput): Promise<string> {
-  const res = await signedPost(input.endpoint, 'getDataEndpoint', input, { ...input.stream, APIName: 'GET_CLIP' });
+  const res = await signedPost(input.endpoint, 'getDataEndpoint', { ...input.stream, APIName: 'GET_CLIP' }, input.region);
   const body = (await res.json()) as { DataEndpoint?: string };
   if (!body.DataEndpoint) throw new Error('GetDataEndpoint returned no DataEndpoint');
   return body.DataEndpoint;
-}
-
-/**
- * A restJson1 POST, signed like the AWS SDKs sign it (payload hash of the body) when credentials
- * are found; a non-200 answer becomes the AWS error it names.
- */
-async function signedPost(endpoint: string, operationPath: string, input: GetClipCommandInput, body: object): Promise<Response> {
-  const url = new URL(operationPath, endpoint.endsWith('/') ? endpoint : `${endpoint}/`);
-  const text = JSON.stringify(body);
-  let headers: Record<string, string> = { host: url.host, 'content-type': 'application/json', 'user-agent': USER_AGENT };
-  const credentials = await resolveCredentials(undefined);
-  if (credentials) {
-    const payloadHash = createHash('sha256').update(text).digest('hex');
-    headers = signRequest({ method: 'POST', path: url.pathname, headers }, { credentials, region: resolveRegion(input.region, url), nowMs: Date.now(), payloadHash });
-  }
-  // fetch sends Host itself (the same url.host that was signed) and refuses to be given one.
-  const sent = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'host'));
-  const res = await fetch(url, { method: 'POST', headers: sent, body: text });
-  if (res.status !== 200) throw httpErrorFrom(res.status, Object.fromEntries(res.headers), await res.text());
-  return res;
 }
