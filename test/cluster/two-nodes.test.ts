@@ -1,5 +1,6 @@
 import { CreateStreamCommand } from '@aws-sdk/client-kinesis-video';
 import {
+  GetClipCommand,
   GetMediaForFragmentListCommand,
   KinesisVideoArchivedMediaClient,
   ListFragmentsCommand,
@@ -8,12 +9,13 @@ import {
 import { KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FFMPEG, framemd5, mediaToolsSkip, readAll, readGetMedia, splitDocuments, type GetMediaRead } from '../helpers/kvs-readers.js';
 import { mkvinfoClusters, type MkvinfoCluster } from '../helpers/mkvinfo.js';
+import { framemd5 as packetsOf } from '../unit/formats/isobmff/mkv-source.js';
 import { clusterUnavailable, startBackends, startNode, type Backends, type ClusterNode } from './cluster-fixture.js';
 import { LiveCamera, recordedClusters } from './live-camera.js';
 
@@ -21,7 +23,8 @@ import { LiveCamera, recordedClusters } from './live-camera.js';
  * Two openkvs nodes on one PostgreSQL and one S3 bucket (Ceph RGW), as in the issue's proof: a
  * camera streams H.264 in real time into node A while node B answers the readers — a GetMedia tail
  * woken through LISTEN/NOTIFY, ListFragments, GetMediaForFragmentList checked byte for byte
- * against the source's Clusters (located by mkvinfo) and packet for packet by ffmpeg. Then node A
+ * against the source's Clusters (located by mkvinfo) and packet for packet by ffmpeg, and GetClip,
+ * whose MP4 ffmpeg reads as the same packets as the source's first seconds. Then node A
  * is killed with SIGKILL mid-stream: every fragment it acked PERSISTED is still readable from node
  * B, and the camera, moved to node B as a load balancer would, goes on there.
  */
@@ -133,6 +136,33 @@ describe('two nodes on PostgreSQL + S3', { skip: clusterUnavailable() || mediaTo
     // ffmpeg's reference: the source's own header followed by the same Clusters.
     const reference = Buffer.concat([source.subarray(0, clusters[0]!.at), ...numbers.map((n) => persisted.get(n)!)]);
     assert.deepEqual(framemd5(Buffer.concat(documents)), framemd5(reference));
+  });
+
+  test('GetClip on node B: an MP4 of the first seconds whose packets are the source\'s, bit for bit', async () => {
+    const seconds = 6;
+    await camera.until(() => camera.ofType('PERSISTED').length >= seconds, 20_000, `${seconds} PERSISTED acks`);
+    const start = camera.producerStartMs;
+    const out = await archivedB.send(
+      new GetClipCommand({
+        StreamName: STREAM,
+        ClipFragmentSelector: {
+          FragmentSelectorType: 'PRODUCER_TIMESTAMP',
+          // Fragments start on whole seconds of producer time: this takes the first `seconds`.
+          TimestampRange: { StartTimestamp: new Date(start), EndTimestamp: new Date(start + (seconds - 1) * 1000 + 500) },
+        },
+      }),
+    );
+    assert.equal(out.ContentType, 'video/mp4');
+    const clip = path.join(dir, 'clip.mp4');
+    writeFileSync(clip, await readAll(out.Payload));
+    const got = packetsOf(clip, 'v');
+    const expected = packetsOf(path.join(dir, 'camera.mkv'), 'v').filter((p) => p.pts < seconds - 0.001);
+    assert.equal(got.length, expected.length, 'as many packets as the source has in those seconds');
+    got.forEach((packet, i) => {
+      const want = expected[i]!;
+      assert.equal(`${packet.size}:${packet.md5}`, `${want.size}:${want.md5}`, `packet ${i}`);
+      assert.ok(Math.abs(packet.pts - want.pts) < 0.002, `packet ${i} at ${packet.pts} s, source ${want.pts} s`);
+    });
   });
 
   test('node A killed with SIGKILL mid-stream: every fragment it acked PERSISTED is readable from node B', async () => {
