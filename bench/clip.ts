@@ -8,6 +8,11 @@
  *   - ratio ffmpeg / GetClip of the medians (> 1: GetClip is faster).
  *
  *   npm run build && node dist/bench/clip.js [--fragments 200] [--fragment-seconds 2] [--mbps 1.5] [--runs 7] [--dir DIR]
+ *                                            [--backends embedded|cluster|embedded,cluster]
+ *
+ * --backends: where the server keeps the fragments (bench/server-backends.ts): `embedded` (SQLite +
+ * files, the default), `cluster` (PostgreSQL + S3 on a one-node Ceph RGW), or both, one server
+ * each, taking turns in every run, with the cluster/embedded ratio of the medians.
  */
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import { execFileSync, spawn } from 'node:child_process';
@@ -18,8 +23,8 @@ import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { REPO_ROOT, spawnServer } from '../test/helpers/process.js';
 import { rawPutMedia } from '../test/helpers/put-media.js';
+import { parseBackends, ServerFactory, type Backend, type ServerUnderTest } from './server-backends.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -28,11 +33,12 @@ const { values: args } = parseArgs({
     mbps: { type: 'string', default: '1.5' },
     runs: { type: 'string', default: '7' },
     dir: { type: 'string' },
+    backends: { type: 'string', default: 'embedded' },
   },
 });
+const backends = parseBackends(args.backends);
 
 const FFMPEG = 'ffmpeg';
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
 const START_MS = 1_700_000_000_000;
 const BASE_SECONDS = 10;
 const TARGET_RATIO = 2;
@@ -112,58 +118,77 @@ async function getClip(url: string, stream: string, out: string, serverPid: numb
   return { ttfbMs: ttfb! * 1000, wallMs: total! * 1000, cpuMs: run.cpuMs + serverMs, bytes: bytes! };
 }
 
+/** A server on `backend` holding the source as stream "bench". */
+async function serverWithSource(servers: ServerFactory, backend: Backend, source: string): Promise<ServerUnderTest> {
+  const started = await servers.start(backend);
+  const { url } = started.server;
+  const kv = new KinesisVideoClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  await kv.send(new CreateStreamCommand({ StreamName: 'bench', DataRetentionInHours: 24 }));
+  kv.destroy();
+  const put = await rawPutMedia(url, readFileSync(source), {
+    headers: { 'x-amzn-stream-name': 'bench', 'x-amzn-fragment-timecode-type': 'RELATIVE', 'x-amzn-producer-start-timestamp': (START_MS / 1000).toFixed(3) },
+  });
+  console.log(`${backend}: ${put.acks.filter((a) => a.EventType === 'PERSISTED').length} fragments PERSISTED`);
+  return started;
+}
+
 async function main(): Promise<void> {
   const fragments = Number(args.fragments);
   const fragmentSeconds = Number(args['fragment-seconds']);
   const runs = Number(args.runs);
   const dir = await mkdtemp(path.join(args.dir ?? tmpdir(), 'openkvs-bench-clip-'));
-  const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: path.join(dir, 'data'), OPENKVS_LOG_LEVEL: 'info' });
+  const servers = new ServerFactory(dir);
+  const started: [Backend, ServerUnderTest][] = [];
   try {
     const source = makeSource(dir, fragments, fragmentSeconds, Number(args.mbps));
-    const sourceBytes = statSync(source).size;
-    const kv = new KinesisVideoClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    await kv.send(new CreateStreamCommand({ StreamName: 'bench', DataRetentionInHours: 24 }));
-    kv.destroy();
-    const put = await rawPutMedia(server.url, readFileSync(source), {
-      headers: { 'x-amzn-stream-name': 'bench', 'x-amzn-fragment-timecode-type': 'RELATIVE', 'x-amzn-producer-start-timestamp': (START_MS / 1000).toFixed(3) },
-    });
-    const persisted = put.acks.filter((a) => a.EventType === 'PERSISTED').length;
-    console.log(`source: ${fragments} × ${fragmentSeconds} s of 720p30 H.264, ${(sourceBytes / 1e6).toFixed(1)} MB; ${persisted} fragments PERSISTED`);
+    console.log(`source: ${fragments} × ${fragmentSeconds} s of 720p30 H.264, ${(statSync(source).size / 1e6).toFixed(1)} MB`);
+    for (const backend of backends) started.push([backend, await serverWithSource(servers, backend, source)]);
 
     // One untimed round each: page cache, JIT, connection setup paths.
     await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4'));
-    const pid = server.child.pid!;
-    const warm = await getClip(server.url, 'bench', path.join(dir, 'clip.mp4'), pid);
     const packets = (file: string) => execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim();
-    console.log(`clip: ${(warm.bytes! / 1e6).toFixed(1)} MB, ${packets(path.join(dir, 'clip.mp4'))} packets (source ${packets(source)}, ffmpeg's MP4 ${packets(path.join(dir, 'ffmpeg.mp4'))})`);
+    let clipBytes = 0;
+    for (const [backend, { server }] of started) {
+      const warm = await getClip(server.url, 'bench', path.join(dir, 'clip.mp4'), server.child.pid!);
+      clipBytes = warm.bytes!;
+      console.log(`${backend} clip: ${(warm.bytes! / 1e6).toFixed(1)} MB, ${packets(path.join(dir, 'clip.mp4'))} packets (source ${packets(source)}, ffmpeg's MP4 ${packets(path.join(dir, 'ffmpeg.mp4'))})`);
+    }
 
     const remux: Measured[] = [];
-    const clip: Measured[] = [];
+    const clips = new Map<Backend, Measured[]>(backends.map((b) => [b, []]));
     for (let run = 0; run < runs; run++) {
-      // Alternate which goes first, so neither always runs on a cooler machine.
-      if (run % 2 === 0) remux.push(await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4')));
-      clip.push(await getClip(server.url, 'bench', path.join(dir, 'clip.mp4'), pid));
-      if (run % 2 === 1) remux.push(await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4')));
+      // Rotate who goes first, so nobody always runs on a cooler machine.
+      const turns: (() => Promise<void>)[] = [
+        async () => void remux.push(await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4'))),
+        ...started.map(([backend, { server }]) => async () => void clips.get(backend)!.push(await getClip(server.url, 'bench', path.join(dir, 'clip.mp4'), server.child.pid!))),
+      ];
+      for (let i = 0; i < turns.length; i++) await turns[(run + i) % turns.length]!();
     }
-    report(remux, clip, warm.bytes!);
+    for (const backend of backends) report(backend, remux, clips.get(backend)!, clipBytes);
+    if (backends.length === 2) {
+      const wall = (b: Backend) => median(clips.get(b)!.map((c) => c.wallMs));
+      const ttfb = (b: Backend) => median(clips.get(b)!.map((c) => c.ttfbMs!));
+      console.log(`cluster / embedded: wall ${(wall('cluster') / wall('embedded')).toFixed(2)}, first byte ${(ttfb('cluster') / ttfb('embedded')).toFixed(2)}`);
+    }
+    console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
   } finally {
-    await server.stop();
+    for (const [, server] of started) await server.dispose();
+    await servers.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function report(remux: Measured[], clip: Measured[], clipBytes: number): void {
+function report(backend: Backend, remux: Measured[], clip: Measured[], clipBytes: number): void {
   const clipMs = median(clip.map((c) => c.wallMs));
   const ffmpegMs = median(remux.map((r) => r.wallMs));
   const ttfb = clip.map((c) => c.ttfbMs!);
   const ratio = ffmpegMs / clipMs;
   const runsOf = (xs: Measured[]) => xs.map((x) => x.wallMs.toFixed(0)).join(', ');
-  console.log(`runs: ${clip.length}`);
+  console.log(`${backend}, runs: ${clip.length}`);
   console.log(`GetClip (curl)    wall median ${fmt(clipMs)} (runs ${runsOf(clip)}), ${(clipBytes / 1e6 / (clipMs / 1000)).toFixed(0)} MB/s; CPU server + curl median ${fmt(median(clip.map((c) => c.cpuMs)))}`);
   console.log(`ffmpeg -c copy    wall median ${fmt(ffmpegMs)} (runs ${runsOf(remux)}); CPU median ${fmt(median(remux.map((r) => r.cpuMs)))}`);
   console.log(`ratio ffmpeg / GetClip, wall: ${ratio.toFixed(2)}  (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'missed'})`);
   console.log(`GetClip first byte median ${fmt(median(ttfb))}, min ${fmt(Math.min(...ttfb))}, max ${fmt(Math.max(...ttfb))}  (target ≤ ${TARGET_TTFB_MS} ms: ${median(ttfb) <= TARGET_TTFB_MS ? 'met' : 'missed'})`);
-  console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
 }
 
 await main();
