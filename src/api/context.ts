@@ -1,3 +1,4 @@
+import type { Retention } from '../archive/retention-sweeper.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { FragmentFeed } from '../storage/fragment-feed.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   readonly ingest: IngestService;
   /** New fragments and deleted streams, for live readers. */
   readonly feed: FragmentFeed;
+  /** Expiring fragments and freeing storage now rather than at the next sweep. */
+  readonly retention: Retention;
 }
 
 export interface RequestContext extends AppContext {

@@ -17,6 +17,9 @@ import { updateImageGenerationConfiguration } from './control/update-image-gener
 import { updateNotificationConfiguration } from './control/update-notification-configuration.js';
 import { updateStreamStorageConfiguration } from './control/update-stream-storage-configuration.js';
 import { updateStream } from './control/update-stream.js';
+import { getMediaForFragmentList } from './archived/get-media-for-fragment-list.js';
+import { listFragments } from './archived/list-fragments.js';
+import { getMedia } from './media/get-media.js';
 import { putMedia } from './media/put-media.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
 import type { PlaybackResource } from './playback/resource.js';
@@ -50,10 +53,11 @@ const implemented: readonly AnyOperation[] = [
   updateImageGenerationConfiguration,
   describeNotificationConfiguration,
   updateNotificationConfiguration,
+  listFragments,
 ];
 
 /** JSON input, streamed output. */
-const jsonStreaming: readonly AnyJsonStreamOperation[] = [];
+const jsonStreaming: readonly AnyJsonStreamOperation[] = [getMediaForFragmentList, getMedia];
 
 const streaming: readonly StreamOperation[] = [putMedia];
 
