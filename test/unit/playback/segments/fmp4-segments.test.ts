@@ -12,7 +12,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeTrackHeader } from '../../../../src/formats/codecs/track-info.js';
-import { initSegment, mediaSegment, fragmentTimelineMs, planMediaSegment } from '../../../../src/playback/segments/index.js';
+import { ResourceNotFoundException } from '../../../../src/domain/errors.js';
+import { initSegment, mediaSegment, fragmentTimelineMs, planMediaSegment, tsSegment } from '../../../../src/playback/segments/index.js';
 import { find, parseBoxes, type BoxNode } from '../../formats/isobmff/box-tree.js';
 import { decodeErrors, fixturePath, framemd5, probe, skipWithoutFfmpeg, type Packet } from '../../formats/isobmff/mkv-source.js';
 import { archiveFixtures, bodyBytes, streamOf, type Archive, type ArchivedStream } from './archived-fixtures.js';
@@ -131,6 +132,15 @@ describe('fMP4 media segments of archived fragments, judged by ffmpeg', { skip: 
     assert.deepEqual(probe(out).streams.map((s) => s.codec_type), ['video', 'audio']);
     assert.equal(decodeErrors(out), '');
     for (const kind of ['v', 'a'] as const) assertSamePayloads(framemd5(out, kind), framemd5(fixturePath('h264-aac.mkv'), kind), kind);
+  });
+
+  test('a fragment whose bytes are gone (retention got there first): ResourceNotFoundException before any byte', async () => {
+    const stream = streamOf(archive, 'h264-aac.mkv');
+    const gone = { ...stream.fragments[0]!, location: { key: 'streams/999/0000000001.seg', offset: 0 } };
+    const timing = { fragmentStartMs: 0 };
+    const notFound = (err: unknown) => err instanceof ResourceNotFoundException;
+    await assert.rejects(mediaSegment(archive.blobs, gone, stream.trackHeader, 1, timing), notFound);
+    await assert.rejects(tsSegment(archive.blobs, gone, stream.trackHeader, timing), notFound);
   });
 
   test('the judge can fail: one damaged payload byte changes a packet MD5', async () => {
