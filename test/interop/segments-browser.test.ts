@@ -66,10 +66,19 @@ async function answer(archive: Archive, req: IncomingMessage, res: ServerRespons
   res.writeHead(404).end();
 }
 
+/** How a route sends a segment: corked batches, and the storage read released whatever happens. */
 async function send(res: ServerResponse, body: SegmentBody): Promise<void> {
-  res.writeHead(200, { 'content-type': body.contentType, 'content-length': body.byteLength });
-  for await (const batch of body.batches) for (const chunk of batch) res.write(chunk);
-  res.end();
+  try {
+    res.writeHead(200, { 'content-type': body.contentType, 'content-length': body.byteLength });
+    for await (const batch of body.batches) {
+      res.cork();
+      for (const chunk of batch) res.write(chunk);
+      res.uncork();
+    }
+    res.end();
+  } finally {
+    await body.release();
+  }
 }
 
 function timelineMs(stream: ArchivedStream, fragment: FragmentRecord): number {

@@ -13,6 +13,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { describeTrackHeader } from '../../../../src/formats/codecs/track-info.js';
 import { ResourceNotFoundException } from '../../../../src/domain/errors.js';
+import type { BlobStore, ByteRange } from '../../../../src/storage/blob-store.js';
 import { initSegment, mediaSegment, fragmentTimelineMs, planMediaSegment, tsSegment } from '../../../../src/playback/segments/index.js';
 import { find, parseBoxes, type BoxNode } from '../../formats/isobmff/box-tree.js';
 import { decodeErrors, fixturePath, framemd5, probe, skipWithoutFfmpeg, type Packet } from '../../formats/isobmff/mkv-source.js';
@@ -61,6 +62,25 @@ function assertSameTimes(got: Packet[], expected: Packet[], label: string, toler
     const error = Math.abs(p.pts - expected[i]!.pts);
     assert.ok(error <= toleranceS + 1e-9, `${label} packet ${i}: pts ${p.pts} vs source ${expected[i]!.pts}`);
   });
+}
+
+/** A blob store that hands out reads in chunks of `size` bytes and counts the reads not yet closed. */
+function chunkingStore(inner: BlobStore, size: number): { store: BlobStore; open(): number } {
+  let open = 0;
+  const get = async (key: string, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> => {
+    const source = await inner.get(key, range);
+    async function* rechunked(): AsyncGenerator<Uint8Array> {
+      open++;
+      try {
+        for await (const chunk of source) for (let at = 0; at < chunk.length; at += size) yield chunk.subarray(at, at + size);
+      } finally {
+        open--;
+      }
+    }
+    return rechunked();
+  };
+  // Segments only ever get() from storage.
+  return { store: { ...inner, get } as BlobStore, open: () => open };
 }
 
 describe('fMP4 media segments of archived fragments, judged by ffmpeg', { skip: skipWithoutFfmpeg }, () => {
@@ -141,6 +161,26 @@ describe('fMP4 media segments of archived fragments, judged by ffmpeg', { skip: 
     const notFound = (err: unknown) => err instanceof ResourceNotFoundException;
     await assert.rejects(mediaSegment(archive.blobs, gone, stream.trackHeader, 1, timing), notFound);
     await assert.rejects(tsSegment(archive.blobs, gone, stream.trackHeader, timing), notFound);
+  });
+
+  test('a streamed segment is the same whatever the storage chunking, and releasing it closes the read', async () => {
+    const stream = streamOf(archive, 'h264-aac.mkv');
+    const fragment = stream.fragments[1]!;
+    const timing = { fragmentStartMs: 2000 };
+    const small = chunkingStore(archive.blobs, 997);
+    for (const track of [1, 2]) {
+      const expected = await bodyBytes(await mediaSegment(archive.blobs, fragment, stream.trackHeader, track, timing));
+      assert.deepEqual(await bodyBytes(await mediaSegment(small.store, fragment, stream.trackHeader, track, timing)), expected, `track ${track}`);
+    }
+    assert.equal(small.open(), 0, 'read to the end: every read closed');
+    // A client gone before the first byte: the read opened to check the fragment is closed by release().
+    const unread = await mediaSegment(small.store, fragment, stream.trackHeader, 1, timing);
+    assert.equal(small.open(), 1);
+    await unread.release();
+    assert.equal(small.open(), 0, 'released before iterating');
+    const partly = await mediaSegment(small.store, fragment, stream.trackHeader, 1, timing);
+    for await (const batch of partly.batches) if (batch.length > 0) break;
+    assert.equal(small.open(), 0, 'a for-await that stops early closes the read');
   });
 
   test('the judge can fail: one damaged payload byte changes a packet MD5', async () => {
