@@ -8,6 +8,7 @@
  *       writing a fragment's last byte to its PERSISTED ack, server CPU% and peak RSS.
  *
  *   npm run build && node dist/bench/ingest.js [--streams 50,200,500] [--seconds 20] [--mb 300] [--runs 3] [--dir DIR] [--skip-a] [--skip-b]
+ *                                     [--cpu-prof DIR]   (V8 CPU profile of each server child into DIR)
  *
  * DIR (default: the OS temp folder) holds the server's data dir; put it on the disk under test.
  */
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
     mb: { type: 'string', default: '300' },
     runs: { type: 'string', default: '3' },
     dir: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     'skip-a': { type: 'boolean', default: false },
     'skip-b': { type: 'boolean', default: false },
   },
@@ -100,7 +102,9 @@ const write = (req: ClientRequest, bytes: Uint8Array) => (req.write(bytes) ? und
 
 async function startOpenKvs(dir: string): Promise<{ server: RunningServer; dataDir: string }> {
   const dataDir = await mkdtemp(path.join(dir, 'openkvs-bench-'));
-  const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info' });
+  // --cpu-prof DIR profiles the server child only (the profile is written when it exits).
+  const profile = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])];
+  const server = await spawnServer(process.execPath, [...profile, CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info' });
   return { server, dataDir };
 }
 
