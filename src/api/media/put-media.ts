@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { IDLE_ACK, IngestError, serializeAck, type Ack } from '../../domain/acks.js';
 import { InvalidArgumentException } from '../../domain/errors.js';
-import type { IdleTimings } from '../../ingest/ingest-service.js';
+import type { IdleTimings, WindDownBudget } from '../../ingest/ingest-service.js';
+import { WIND_DOWN } from '../../ingest/limits.js';
 import { PutMediaSession, type TimecodeType } from '../../ingest/put-media-session.js';
 import type { RequestContext } from '../context.js';
 import { findStream } from '../control/stream-access.js';
@@ -76,40 +78,135 @@ export const putMedia: StreamOperation = {
       log: ctx.log.child({ requestId: ctx.requestId, stream: stream.name }),
       send,
     });
-    const complete = await readBody(req, session, send, ctx.ingest.idle);
-    await session.settled();
-    res.end(() => {
-      // A body we stopped reading leaves the connection unusable; a complete one can be reused.
-      if (!complete) req.socket.destroy();
-    });
+    const body = new BodyReader(req);
+    const outcome = await feedSession(body, session, send, ctx.ingest.idle);
+    await windDown(req, res, body, outcome, session, ctx.ingest.idle.windDown ?? WIND_DOWN);
   },
 };
 
-/** Feeds the body to the session; returns whether the body was read to its end. */
-async function readBody(req: IncomingMessage, session: PutMediaSession, send: (ack: Ack) => void, timings: IdleTimings): Promise<boolean> {
-  const chunks = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+/** How the session stopped reading the body. */
+type BodyOutcome = 'complete' | 'refused' | 'idle' | 'broken';
+
+/** Feeds the body to the session until it ends, the session refuses it, or the producer goes quiet or away. */
+async function feedSession(body: BodyReader, session: PutMediaSession, send: (ack: Ack) => void, timings: IdleTimings): Promise<BodyOutcome> {
   const idle = idleWatch(send, timings);
   try {
     for (;;) {
-      const next = await Promise.race([chunks.next(), idle.timeout()]).catch(() => 'broken' as const);
-      if (next === 'timeout') return false;
-      if (next === 'broken') {
+      const chunk = await body.read(idle.timeout());
+      if (chunk === 'timeout') return 'idle';
+      if (chunk === 'broken') {
         // The producer went away mid-body; nobody may be left to read the ack, but the log says why.
         session.fail(new IngestError('STREAM_READ_ERROR', 'the request body broke off'));
-        return false;
+        return 'broken';
       }
-      if (next.done) break;
+      if (chunk === 'end') break;
       idle.touch();
-      await session.push(next.value);
-      if (!session.alive) return false;
+      await session.push(chunk);
+      if (!session.alive) return 'refused';
     }
     await session.end();
-    return session.alive;
+    return 'complete';
   } finally {
     idle.stop();
   }
 }
 
+/**
+ * Ends the response once every fragment handed to the committer has its ack, without letting a
+ * reset destroy acks the producer has not read yet (WindDownBudget says why and how long).
+ */
+async function windDown(req: IncomingMessage, res: ServerResponse, body: BodyReader, outcome: BodyOutcome, session: PutMediaSession, budget: WindDownBudget): Promise<void> {
+  if (outcome === 'broken') {
+    await session.settled();
+    req.socket.destroy();
+    return;
+  }
+  const drained = outcome === 'complete' ? { ended: true, bytes: 0 } : drain(body, budget);
+  const [{ ended, bytes }] = await Promise.all([drained, session.settled()]);
+  res.end(() => {
+    if (!ended) lingerThenClose(req.socket, body, budget, budget.drainBytes - bytes);
+  });
+}
+
+/**
+ * Reads and discards the body until it ends, the producer pauses for `quietMs`, or the budget is
+ * spent; the producer may read its acks meanwhile (discarded chunks are not kept).
+ */
+async function drain(body: BodyReader, budget: WindDownBudget): Promise<{ ended: boolean; bytes: number }> {
+  const deadline = Date.now() + budget.drainMs;
+  let bytes = 0;
+  while (bytes < budget.drainBytes) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    const chunk = await body.read(undefined, Math.min(budget.quietMs, left));
+    if (chunk === 'end') return { ended: true, bytes };
+    if (chunk === 'broken' || chunk === 'timeout') break;
+    bytes += chunk.byteLength;
+  }
+  return { ended: false, bytes };
+}
+
+/**
+ * The response has ended, the body has not. When the connection is still open (Node drops it
+ * itself when the producer asked for `Connection: close`), it is half-closed so the producer sees
+ * the end, read from (within what is left of the byte budget) so no reset is sent while the
+ * producer may still be reading, and dropped when the producer closes its side or `lingerMs` pass.
+ */
+function lingerThenClose(socket: Socket, body: BodyReader, budget: WindDownBudget, bytesLeft: number): void {
+  if (socket.destroyed) return;
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), budget.lingerMs);
+  socket.once('close', () => clearTimeout(timer));
+  void (async () => {
+    while (bytesLeft > 0) {
+      const chunk = await body.read();
+      if (typeof chunk === 'string') break;
+      bytesLeft -= chunk.byteLength;
+    }
+    if (body.ended) socket.destroy();
+  })();
+}
+
+/**
+ * The request body, one chunk per read. A read may give up (idle watch, quiet period) without
+ * losing its chunk: the next read gets it.
+ */
+class BodyReader {
+  private readonly chunks: AsyncIterator<Buffer>;
+  private pending: Promise<IteratorResult<Buffer>> | undefined;
+  /** The body was read to its end. */
+  ended = false;
+  private broken = false;
+
+  constructor(req: IncomingMessage) {
+    this.chunks = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  }
+
+  /** The next chunk, 'end', 'broken' (the connection failed), or 'timeout' when `giveUp` or `timeoutMs` came first. */
+  async read(giveUp?: Promise<'timeout'>, timeoutMs?: number): Promise<Buffer | 'end' | 'broken' | 'timeout'> {
+    if (this.ended) return 'end';
+    if (this.broken) return 'broken';
+    const next = (this.pending ??= this.chunks.next());
+    let timer: NodeJS.Timeout | undefined;
+    const racers: Promise<IteratorResult<Buffer> | 'timeout'>[] = [next];
+    if (giveUp) racers.push(giveUp);
+    if (timeoutMs !== undefined) racers.push(new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout'))));
+    try {
+      const result = racers.length === 1 ? await next : await Promise.race(racers);
+      if (result === 'timeout') return 'timeout';
+      this.pending = undefined;
+      if (!result.done) return result.value;
+      this.ended = true;
+      return 'end';
+    } catch {
+      this.pending = undefined;
+      this.broken = true;
+      return 'broken';
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+}
 /**
  * IDLE acks while no data arrives; `timeout()` resolves once `timings.timeoutMs` pass without data.
  * Each wait gets a promise of its own: racing every read against one long-lived pending promise
