@@ -89,10 +89,10 @@ type BodyOutcome = 'complete' | 'refused' | 'idle' | 'broken';
 
 /** Feeds the body to the session until it ends, the session refuses it, or the producer goes quiet or away. */
 async function feedSession(body: BodyReader, session: PutMediaSession, send: (ack: Ack) => void, timings: IdleTimings): Promise<BodyOutcome> {
-  const idle = idleWatch(send, timings);
+  const idle = idleWatch(send, timings, () => body.interrupt());
   try {
     for (;;) {
-      const chunk = await body.read(idle.timeout());
+      const chunk = await body.read();
       if (chunk === 'timeout') return 'idle';
       if (chunk === 'broken') {
         // The producer went away mid-body; nobody may be left to read the ack, but the log says why.
@@ -138,7 +138,9 @@ async function drain(body: BodyReader, budget: WindDownBudget): Promise<{ ended:
   while (bytes < budget.drainBytes) {
     const left = deadline - Date.now();
     if (left <= 0) break;
-    const chunk = await body.read(undefined, Math.min(budget.quietMs, left));
+    const quiet = setTimeout(() => body.interrupt(), Math.min(budget.quietMs, left));
+    const chunk = await body.read();
+    clearTimeout(quiet);
     if (chunk === 'end') return { ended: true, bytes };
     if (chunk === 'broken' || chunk === 'timeout') break;
     bytes += chunk.byteLength;
@@ -167,61 +169,78 @@ function lingerThenClose(socket: Socket, body: BodyReader, budget: WindDownBudge
   })();
 }
 
+type BodyRead = Buffer | 'end' | 'broken' | 'timeout';
+
 /**
- * The request body, one chunk per read. A read may give up (idle watch, quiet period) without
- * losing its chunk: the next read gets it.
+ * The request body, one chunk per read, from 'data' events: the request is paused while a chunk
+ * waits for its read. A waiting read can be interrupted (idle watch, quiet period): it returns
+ * 'timeout' and the chunk it was waiting for goes to the next read. One promise per chunk and
+ * nothing raced: at 500 cameras this runs 15 000 times a second.
  */
 class BodyReader {
-  private readonly chunks: AsyncIterator<Buffer>;
-  private pending: Promise<IteratorResult<Buffer>> | undefined;
-  /** The body was read to its end. */
-  ended = false;
-  private broken = false;
+  private readonly buffered: Buffer[] = [];
+  private state: 'open' | 'end' | 'broken' = 'open';
+  private waiting: ((read: BodyRead) => void) | undefined;
 
-  constructor(req: IncomingMessage) {
-    this.chunks = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
+  constructor(private readonly req: IncomingMessage) {
+    req.on('data', (chunk: Buffer) => this.deliver(chunk));
+    req.on('end', () => this.close('end'));
+    // An aborted request emits 'error' (with this listener) and 'close' without 'end'.
+    req.on('error', () => this.close('broken'));
+    req.on('close', () => this.close('broken'));
   }
 
-  /** The next chunk, 'end', 'broken' (the connection failed), or 'timeout' when `giveUp` or `timeoutMs` came first. */
-  async read(giveUp?: Promise<'timeout'>, timeoutMs?: number): Promise<Buffer | 'end' | 'broken' | 'timeout'> {
-    if (this.ended) return 'end';
-    if (this.broken) return 'broken';
-    const next = (this.pending ??= this.chunks.next());
-    let timer: NodeJS.Timeout | undefined;
-    const racers: Promise<IteratorResult<Buffer> | 'timeout'>[] = [next];
-    if (giveUp) racers.push(giveUp);
-    if (timeoutMs !== undefined) racers.push(new Promise((resolve) => (timer = setTimeout(resolve, timeoutMs, 'timeout'))));
-    try {
-      const result = racers.length === 1 ? await next : await Promise.race(racers);
-      if (result === 'timeout') return 'timeout';
-      this.pending = undefined;
-      if (!result.done) return result.value;
-      this.ended = true;
-      return 'end';
-    } catch {
-      this.pending = undefined;
-      this.broken = true;
-      return 'broken';
-    } finally {
-      clearTimeout(timer);
+  /** The body was read to its end. */
+  get ended(): boolean {
+    return this.state === 'end' && this.buffered.length === 0;
+  }
+
+  /** The next chunk, 'end', 'broken' (the connection failed), or 'timeout' when interrupted. */
+  read(): Promise<BodyRead> {
+    const chunk = this.buffered.shift();
+    if (chunk) {
+      if (this.buffered.length === 0 && this.state === 'open') this.req.resume();
+      return Promise.resolve(chunk);
+    }
+    if (this.state !== 'open') return Promise.resolve(this.state);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  /** Ends a waiting read with 'timeout'. */
+  interrupt(): void {
+    this.wake('timeout');
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (this.waiting) this.wake(chunk);
+    else {
+      this.buffered.push(chunk);
+      this.req.pause();
     }
   }
+
+  private close(state: 'end' | 'broken'): void {
+    if (this.state !== 'open') return;
+    this.state = state;
+    this.wake(state);
+  }
+
+  private wake(read: BodyRead): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.(read);
+  }
 }
-/**
- * IDLE acks while no data arrives; `timeout()` resolves once `timings.timeoutMs` pass without data.
- * Each wait gets a promise of its own: racing every read against one long-lived pending promise
- * would pile a reaction per read onto it, each holding its chunk, for the whole session.
- */
-function idleWatch(send: (ack: Ack) => void, timings: IdleTimings) {
+
+/** IDLE acks while no data arrives; `timeUp` once `timings.timeoutMs` pass without data. */
+function idleWatch(send: (ack: Ack) => void, timings: IdleTimings, timeUp: () => void) {
   let lastDataMs = Date.now();
-  let timeUp: ((value: 'timeout') => void) | undefined;
   const timer = setInterval(() => {
     const quietMs = Date.now() - lastDataMs;
-    if (quietMs >= timings.timeoutMs) timeUp?.('timeout');
+    if (quietMs >= timings.timeoutMs) timeUp();
     else if (quietMs >= timings.ackIntervalMs) send(IDLE_ACK);
   }, timings.ackIntervalMs);
   return {
-    timeout: () => new Promise<'timeout'>((resolve) => (timeUp = resolve)),
     touch: () => (lastDataMs = Date.now()),
     stop: () => clearInterval(timer),
   };
