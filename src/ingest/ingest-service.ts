@@ -18,8 +18,9 @@ export interface IdleTimings {
  * After an ERROR ack (or an idle timeout) the producer may still be sending. The body is read and
  * thrown away until the producer ends it or pauses, within a time and byte budget; then the
  * response ends, and a connection whose body did not end is half-closed and dropped at most
- * `lingerMs` later. Closing a socket with unread bytes makes the kernel answer with a reset, and
- * a reset makes the producer's kernel discard acks it has not read yet — the ERROR ack included.
+ * `lingerMs` later. Closing a socket with unread bytes makes the kernel answer with a reset: the
+ * producer's next write fails, and a client that then drops the connection never reads the acks
+ * still queued for it — the ERROR ack included.
  */
 export interface WindDownBudget {
   /** Longest time the body is read after the session stopped using it. */
