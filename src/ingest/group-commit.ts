@@ -22,6 +22,12 @@ interface Located {
   readonly row: NewFragment;
 }
 
+/** Three quarters of libuv's thread pool (bin/openkvs.js makes it 16; Node's default is 4). */
+function defaultMaxAppends(): number {
+  const poolSize = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
+  return Math.max(2, Math.floor((poolSize * 3) / 4));
+}
+
 /** The blob series a stream's fragment bytes are appended to. */
 export function seriesOf(streamId: number): string {
   return `streams/${streamId}`;
@@ -44,30 +50,47 @@ export function seriesOf(streamId: number): string {
  * and of its own — which made the tail at 500 cameras several times the typical fsync.
  */
 export class GroupCommitter {
-  /** Per stream with an append running: the fragments that will go in its next append. */
+  /** Per stream: fragments not yet in an append (the stream waits for a slot, or its append runs). */
   private readonly waitingBytes = new Map<number, Pending[]>();
+  /** Streams whose append runs now. */
+  private readonly appending = new Set<number>();
+  /** Streams waiting for an append slot, oldest first; each at most once. */
+  private readonly ready: number[] = [];
   private waitingIndex: Located[] = [];
   private indexing: Promise<void> | undefined;
   private readonly inFlight = new Set<Promise<unknown>>();
 
+  /**
+   * `maxAppends` bounds the appends running at once. Each is a writev then an fdatasync on
+   * libuv's thread pool, whose queue is first in, first out: unbounded, a burst of appends queues
+   * the index commit's WAL sync behind all of them, and every fragment then waits for the whole
+   * queue twice. Bounded below the pool size, the WAL sync (and other file I/O) finds a thread.
+   */
   constructor(
     private readonly index: IndexStore,
     private readonly blobs: BlobStore,
     private readonly log: Logger,
+    private readonly maxAppends = defaultMaxAppends(),
   ) {}
 
   commit(fragment: FragmentToCommit): Promise<CommitOutcome> {
+    const streamId = fragment.row.streamId;
     const done = new Promise<CommitOutcome>((resolve, reject) => {
       const pending: Pending = { ...fragment, resolve, reject };
-      const queued = this.waitingBytes.get(fragment.row.streamId);
-      if (queued) queued.push(pending);
-      else this.startAppends(fragment.row.streamId, [pending]);
+      const waiting = this.waitingBytes.get(streamId);
+      if (waiting) waiting.push(pending);
+      else {
+        this.waitingBytes.set(streamId, [pending]);
+        // A stream whose append runs queues again when it finishes.
+        if (!this.appending.has(streamId)) this.ready.push(streamId);
+      }
     });
     const tracked: Promise<unknown> = done.then(
       () => this.inFlight.delete(tracked),
       () => this.inFlight.delete(tracked),
     );
     this.inFlight.add(tracked);
+    this.startAppends();
     return done;
   }
 
@@ -76,18 +99,19 @@ export class GroupCommitter {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
 
-  /** Appends `first`, then whatever the stream completed meanwhile, until nothing waits. */
-  private startAppends(streamId: number, first: Pending[]): void {
-    this.waitingBytes.set(streamId, []);
-    void (async () => {
-      let batch = first;
-      while (batch.length > 0) {
-        await this.appendStream(streamId, batch);
-        batch = this.waitingBytes.get(streamId) ?? [];
-        this.waitingBytes.set(streamId, []);
-      }
+  /** Starts appends for waiting streams while slots are free. */
+  private startAppends(): void {
+    while (this.appending.size < this.maxAppends && this.ready.length > 0) {
+      const streamId = this.ready.shift()!;
+      const fragments = this.waitingBytes.get(streamId)!;
       this.waitingBytes.delete(streamId);
-    })();
+      this.appending.add(streamId);
+      void this.appendStream(streamId, fragments).then(() => {
+        this.appending.delete(streamId);
+        if (this.waitingBytes.has(streamId)) this.ready.push(streamId);
+        this.startAppends();
+      });
+    }
   }
 
   /** One durable append of a stream's fragments, then they queue for the index. */

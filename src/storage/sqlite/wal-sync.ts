@@ -41,6 +41,7 @@ async function syncWal(db: Database.Database): Promise<void> {
   try {
     await wal.datasync();
   } finally {
-    await wal.close();
+    // Closing is not part of durability: the commit's caller need not wait for it.
+    wal.close().catch(() => undefined);
   }
 }

@@ -183,3 +183,25 @@ test("a failed append fails that stream's fragments only; the stream appends aga
   assert.equal(again.outcome, 'indexed');
   assert.equal(s.appends.length + s.commits.length, 0);
 });
+
+test('at most maxAppends appends run at once; waiting streams go oldest first, with what they collected meanwhile', async () => {
+  const s = controlledStorage();
+  const committer = new GroupCommitter(s.index, s.blobs, createLogger('silent'), 2);
+  for (let stream = 1; stream <= 4; stream++) void committer.commit(fragment(stream, `f${stream}`, 1));
+  void committer.commit(fragment(4, 'g4', 2));
+  await settle();
+  assert.deepEqual(s.appends.map((a) => a.series), [seriesOf(1), seriesOf(2)], 'two slots');
+  s.finishAppend(seriesOf(2));
+  await settle();
+  assert.deepEqual(s.appends.map((a) => a.series), [seriesOf(1), seriesOf(3)], 'the oldest waiting stream gets the slot');
+  s.finishAppend(seriesOf(1));
+  await settle();
+  assert.deepEqual(s.appends.map((a) => [a.series, a.bytes]), [[seriesOf(3), 1], [seriesOf(4), 3]], "stream 4's two fragments in one append");
+  s.finishAppend(seriesOf(3));
+  s.finishAppend(seriesOf(4));
+  while (s.commits.length > 0 || s.appends.length > 0) {
+    if (s.commits.length > 0) s.finishIndex();
+    await settle();
+  }
+  await committer.idle();
+});
