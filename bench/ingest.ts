@@ -338,8 +338,9 @@ async function runCameras(url: string, pid: number, names: string[], seconds: nu
   await Promise.race([Promise.all(acked), new Promise((r) => setTimeout(r, 5000))]);
   return {
     windowMs, sentClusters, missing, errors: run.errors,
-    latencies: run.latencies.sort((a, b) => a - b),
-    lateWrites: run.lateWrites.sort((a, b) => a - b),
+    // Copies: acks that come after the run must not land in the figures.
+    latencies: [...run.latencies].sort((a, b) => a - b),
+    lateWrites: [...run.lateWrites].sort((a, b) => a - b),
     cpu: ((after.cpuTicks - before.cpuTicks) / CLK_TCK / (windowMs / 1000)) * 100,
     peakRssMb: Math.max(peakRssKb, after.hwmKb) / 1024,
   };
