@@ -37,9 +37,10 @@ export function seriesOf(streamId: number): string {
  * Group commit (DESIGN §4), in two independent stages so that no fragment waits for another
  * stream's disk writes:
  *
- * 1. Bytes: each stream appends on its own as soon as a fragment is complete (one `writev` +
- *    `fdatasync`); fragments of that stream that complete meanwhile go together in its next append.
- *    A stream's appends never overlap, so its segment file stays in arrival order.
+ * 1. Bytes: each stream appends on its own as soon as a fragment is complete and an append slot
+ *    is free (one `writev` + `fdatasync`); fragments of that stream that complete meanwhile go
+ *    together in its next append. A stream's appends never overlap, so its segment file stays in
+ *    arrival order.
  * 2. Index: fragments whose bytes are durable join the next index transaction; one runs at a time
  *    and takes everything that became durable while the previous one ran.
  *
