@@ -38,7 +38,11 @@ export class ServerFactory {
   private cluster: Promise<ClusterServices> | undefined;
   private servers = 0;
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    /** Node options for the server children (e.g. --cpu-prof). */
+    private readonly nodeArgs: readonly string[] = [],
+  ) {}
 
   async start(backend: Backend): Promise<ServerUnderTest> {
     const dataDir = await mkdtemp(path.join(this.dir, 'openkvs-bench-'));
@@ -59,7 +63,7 @@ export class ServerFactory {
       // memstore holds objects in RAM: free them before the next scenario.
       cleanStorage = () => deletePrefix(services, prefix);
     }
-    const server = await spawnServer(process.execPath, [CLI, 'serve'], env);
+    const server = await spawnServer(process.execPath, [...this.nodeArgs, CLI, 'serve'], env);
     return {
       server,
       dispose: async () => {
