@@ -45,6 +45,9 @@ export interface SweepReport {
 
 const STREAM_PAGE = 500;
 
+/** The retention sweep's name among the index's periodic tasks. */
+const SWEEP_TASK = 'retention-sweep';
+
 /**
  * The background retention task (DESIGN §4): every `intervalMs` it deletes each stream's fragments
  * older than its retention, frees the blob objects nothing references any more, and removes the
@@ -86,7 +89,7 @@ export class RetentionSweeper implements Retention {
     await this.work;
   }
 
-  /** One whole sweep now, after the work already queued (tests and operators call it; so does the timer). */
+  /** One whole sweep now, after the work already queued (tests and operators call it; the timer calls sweepIfDue). */
   sweep(): Promise<SweepReport> {
     return this.enqueue(() => this.sweepNow());
   }
@@ -105,10 +108,23 @@ export class RetentionSweeper implements Retention {
     );
   }
 
+  /**
+   * The timer's sweep, if this node's turn: every node sharing an index runs a sweeper, and they
+   * take turns through the index (IndexStore.claimPeriodicTask) rather than each sweeping every
+   * stream. A turn is due a little before a full interval has passed, so the node whose timer
+   * takes it keeps taking it; if that node goes away, another's takes the next turn.
+   */
+  sweepIfDue(): Promise<SweepReport | undefined> {
+    return this.enqueue(async () => {
+      const due = await this.index.claimPeriodicTask(SWEEP_TASK, Math.floor(this.options.intervalMs * 0.9));
+      return due ? this.sweepNow() : undefined;
+    });
+  }
+
   private schedule(): void {
     this.timer = setTimeout(() => {
       this.timer = undefined;
-      this.sweep()
+      this.sweepIfDue()
         .catch((err: unknown) => {
           if (!this.stopped) this.log.error({ err }, 'retention sweep failed; the next one retries');
         })

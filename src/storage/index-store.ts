@@ -118,6 +118,19 @@ export interface IndexStore {
   isBlobReferenced(key: string): Promise<boolean>;
   /** Whether a stream with this id exists (stream ids are never reused). */
   streamExists(streamId: number): Promise<boolean>;
+  /**
+   * Takes this round of a periodic task that every process on the index runs (the retention
+   * sweep): true when the task was last taken `everyMs` or more ago (or never), and then it is
+   * taken now; false otherwise. Of several nodes asking at once exactly one gets true, so they run
+   * the task once between them instead of once each. Time is the store's own clock (a shared
+   * index's database server), so the nodes' clocks need not agree.
+   */
+  claimPeriodicTask(task: string, everyMs: number): Promise<boolean>;
 
   close(): Promise<void>;
+}
+
+/** claimPeriodicTask's interval, as every adapter checks it: a non-negative integer of milliseconds. */
+export function checkEveryMs(everyMs: number): void {
+  if (!Number.isSafeInteger(everyMs) || everyMs < 0) throw new RangeError(`claimPeriodicTask everyMs must be a non-negative integer, got ${everyMs}`);
 }

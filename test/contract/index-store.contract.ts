@@ -92,6 +92,24 @@ export function indexStoreContract(name: string, open: () => Promise<IndexStoreF
     retentionTests(h);
     referencedBlobExtentsTests(h);
     fragmentRestartTest(h);
+    periodicTaskTests(h);
+  });
+}
+
+function periodicTaskTests(h: Harness): void {
+  describe('claimPeriodicTask', () => {
+    test('a task is taken once per interval; tasks are independent; the turn survives a restart', async () => {
+      assert.equal(await h.store.claimPeriodicTask('sweep', 60_000), true, 'never taken: taken now');
+      assert.equal(await h.store.claimPeriodicTask('sweep', 60_000), false, 'taken a moment ago');
+      assert.equal(await h.store.claimPeriodicTask('other', 60_000), true);
+      await h.restart();
+      assert.equal(await h.store.claimPeriodicTask('sweep', 60_000), false);
+      // Due as soon as the interval has passed: with 0, at once.
+      assert.equal(await h.store.claimPeriodicTask('sweep', 0), true);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      assert.equal(await h.store.claimPeriodicTask('other', 20), true);
+      for (const everyMs of [-1, 1.5, Number.NaN]) await assert.rejects(h.store.claimPeriodicTask('sweep', everyMs), RangeError);
+    });
   });
 }
 

@@ -66,6 +66,26 @@ function postgresOnlyTests(server: () => PostgresServer): void {
     }
   });
 
+  test('nodes claiming a periodic task at once: exactly one takes each round', async () => {
+    const url = await server().createDatabase();
+    const nodes = await Promise.all(Array.from({ length: 4 }, () => PostgresIndexStore.open(url)));
+    // Eight asks at once, two per node (two pooled connections each).
+    const askAll = (task: string, everyMs: number) => Promise.all(nodes.flatMap((node) => [node.claimPeriodicTask(task, everyMs), node.claimPeriodicTask(task, everyMs)]));
+    try {
+      for (let round = 0; round < 5; round++) {
+        // A task never taken: one insert wins, the others find its row.
+        const first = await askAll(`sweep-${round}`, 50);
+        assert.equal(first.filter(Boolean).length, 1, `round ${round}, first turn: ${JSON.stringify(first)}`);
+        // Due again: one update wins, the others re-check against the row it wrote.
+        await new Promise((resolve) => setTimeout(resolve, 80));
+        const next = await askAll(`sweep-${round}`, 50);
+        assert.equal(next.filter(Boolean).length, 1, `round ${round}, next turn: ${JSON.stringify(next)}`);
+      }
+    } finally {
+      await Promise.all(nodes.map((s) => s.close()));
+    }
+  });
+
   test('a stream deleted by one node while another commits its fragments: no orphan rows, no error', async () => {
     const url = await server().createDatabase();
     const [a, b] = await Promise.all([PostgresIndexStore.open(url), PostgresIndexStore.open(url)]);

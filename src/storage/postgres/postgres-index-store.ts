@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { FragmentRecord, FragmentSummary, NewFragment } from '../../domain/fragment.js';
 import type { NewStream, StreamPatch, StreamRecord } from '../../domain/stream.js';
-import type { DeletedFragments, FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
+import { checkEveryMs, type DeletedFragments, type FragmentTimeRange, type FragmentTimestampKind, type IndexStore } from '../index-store.js';
 import { reportingUnavailability } from '../unavailable.js';
 import { isPostgresUnavailable } from './connection.js';
 import { FragmentQueries } from './fragment-queries.js';
@@ -211,6 +211,21 @@ export class PostgresIndexStore implements IndexStore {
 
   async referencedBlobExtents(): Promise<Map<string, number>> {
     return this.fragments.referencedBlobExtents();
+  }
+
+  async claimPeriodicTask(task: string, everyMs: number): Promise<boolean> {
+    checkEveryMs(everyMs);
+    // The database server's clock, shared by every node. Nodes asking at once queue on the row
+    // lock, and READ COMMITTED re-checks the WHERE against the row the first one wrote: one wins.
+    const result = await this.pool.query(
+      `INSERT INTO periodic_tasks (task, last_claimed_ms)
+         VALUES ($1, (EXTRACT(EPOCH FROM clock_timestamp()) * 1000)::bigint)
+       ON CONFLICT (task) DO UPDATE SET last_claimed_ms = excluded.last_claimed_ms
+         WHERE periodic_tasks.last_claimed_ms <= excluded.last_claimed_ms - $2
+       RETURNING 1`,
+      [task, everyMs],
+    );
+    return result.rows.length === 1;
   }
 
   async close(): Promise<void> {

@@ -106,6 +106,17 @@ export const MIGRATIONS: readonly Migration[] = [
       'DROP INDEX fragments_by_server_ts',
     ],
   },
+  {
+    version: 4,
+    description: 'periodic tasks the nodes sharing an index take turns at',
+    statements: [
+      // When each task (the retention sweep) was last taken, in the store's clock (IndexStore.claimPeriodicTask).
+      `CREATE TABLE periodic_tasks (
+        task TEXT NOT NULL PRIMARY KEY,
+        last_claimed_ms BIGINT NOT NULL
+      )`,
+    ],
+  },
 ];
 
 export const LATEST_SCHEMA_VERSION: number = MIGRATIONS.length;

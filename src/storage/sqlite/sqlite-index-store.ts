@@ -11,7 +11,7 @@ import type {
   StreamRecord,
   StreamStatus,
 } from '../../domain/stream.js';
-import type { DeletedFragments, FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
+import { checkEveryMs, type DeletedFragments, type FragmentTimeRange, type FragmentTimestampKind, type IndexStore } from '../index-store.js';
 import {
   plainBytes,
   prepareFragmentStatements,
@@ -98,6 +98,13 @@ function prepareStatements(db: Database.Database) {
     ),
     deleteTag: db.prepare<[string, string]>('DELETE FROM resource_tags WHERE resource_arn = ? AND tag_key = ?'),
     deleteAllTags: db.prepare<[string]>('DELETE FROM resource_tags WHERE resource_arn = ?'),
+    // A row comes back only when the task was taken: inserted, or updated because it was due.
+    claimPeriodicTask: db.prepare<{ task: string; nowMs: number; everyMs: number }, { claimed: number }>(
+      `INSERT INTO periodic_tasks (task, last_claimed_ms) VALUES (@task, @nowMs)
+       ON CONFLICT (task) DO UPDATE SET last_claimed_ms = excluded.last_claimed_ms
+         WHERE periodic_tasks.last_claimed_ms <= excluded.last_claimed_ms - @everyMs
+       RETURNING 1 AS claimed`,
+    ),
   };
 }
 
@@ -322,6 +329,11 @@ export class SqliteIndexStore implements IndexStore {
 
   async streamExists(streamId: number): Promise<boolean> {
     return this.stmts.selectById.get(streamId) !== undefined;
+  }
+
+  async claimPeriodicTask(task: string, everyMs: number): Promise<boolean> {
+    checkEveryMs(everyMs);
+    return this.stmts.claimPeriodicTask.get({ task, nowMs: Date.now(), everyMs }) !== undefined;
   }
 
   async close(): Promise<void> {

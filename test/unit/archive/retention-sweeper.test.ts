@@ -284,6 +284,30 @@ test('the timer sweeps on its own; after stop nothing runs any more', async () =
   );
 });
 
+test('sweepers sharing an index take turns: one sweeps per interval, the others skip it', async () => {
+  await withSweeper(
+    async (h) => {
+      const { streamId } = await h.createStream('cam', 1);
+      await h.ingest(streamId);
+      h.clock.now += 2 * HOUR;
+      // A second node's sweeper over the same index (and blobs).
+      const other = new RetentionSweeper(h.index, h.blobs, h.clock, createLogger('silent'), { intervalMs: 200 });
+      try {
+        const first = await h.sweeper.sweepIfDue();
+        assert.equal(first?.expiredFragments, 1);
+        assert.equal(await other.sweepIfDue(), undefined, 'the other node skips this turn');
+        assert.equal(await h.sweeper.sweepIfDue(), undefined, 'so does the same node, until the interval has passed');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        assert.deepEqual(await other.sweepIfDue(), { streams: 1, expiredFragments: 0, deletedObjects: 0, keptObjects: 0, deletedSeries: 0, deletedSeriesObjects: 0 });
+        assert.equal(await h.sweeper.sweepIfDue(), undefined);
+      } finally {
+        await other.stop();
+      }
+    },
+    { intervalMs: 200 },
+  );
+});
+
 test('options must be positive integers', () => {
   const index = {} as SqliteIndexStore;
   const blobs = {} as FsBlobStore;
