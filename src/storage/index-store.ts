@@ -89,6 +89,12 @@ export interface IndexStore {
     query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string },
   ): Promise<number>;
   /**
+   * How many distinct timestamps of kind `by` the stream's fragments have in [fromMs, beforeMs):
+   * the position of the fragment at `beforeMs` in a list that keeps one fragment per timestamp
+   * (playlists de-duplicate producer timestamps), counted from `fromMs`.
+   */
+  countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number>;
+  /**
    * Retention: removes the stream's fragments whose server timestamp is before `serverTimestampMs`
    * (their bytes stay until the blob objects they point into are deleted); returns how many.
    */

@@ -175,6 +175,10 @@ export class PostgresIndexStore implements IndexStore {
     return this.fragments.countBefore(streamId, query);
   }
 
+  async countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number> {
+    return this.fragments.countTimestampsBefore(streamId, query);
+  }
+
   async deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number> {
     return this.fragments.deleteBefore(streamId, serverTimestampMs);
   }

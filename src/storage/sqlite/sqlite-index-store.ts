@@ -254,6 +254,11 @@ export class SqliteIndexStore implements IndexStore {
     return this.fragmentStmts.countFragmentsBefore[by].get({ streamId, ...params }) ?? 0;
   }
 
+  async countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number> {
+    const { by, ...params } = query;
+    return this.fragmentStmts.countTimestampsBefore[by].get({ streamId, ...params }) ?? 0;
+  }
+
   async deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number> {
     return this.fragmentStmts.deleteFragmentsBefore.run({ streamId, beforeMs: serverTimestampMs }).changes;
   }
