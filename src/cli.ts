@@ -32,6 +32,9 @@ const serveOptions: Option[] = [
   new Option('--s3-checksum <mode>', 'when-supported (SDK default) or when-required (for S3 clones that reject checksummed uploads)')
     .env('OPENKVS_S3_CHECKSUM')
     .choices(['when-supported', 'when-required']),
+  new Option('--session-secret <secret>', 'HLS/DASH session token secret, 64+ hex digits (default: one kept in the data dir; give every node of a cluster the same)').env(
+    'OPENKVS_SESSION_SECRET',
+  ),
   new Option('--insecure', 'allow a non-loopback bind without credentials').env('OPENKVS_INSECURE'),
   new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('OPENKVS_LOG_LEVEL').default('info'),
 ];
@@ -53,6 +56,7 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     s3Region: flags['s3Region'],
     s3ForcePathStyle: flags['s3ForcePathStyle'],
     s3Checksum: flags['s3Checksum'],
+    sessionSecret: flags['sessionSecret'],
     insecure: flags['insecure'],
     logLevel: flags['logLevel'],
   };

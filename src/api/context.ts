@@ -1,4 +1,5 @@
 import type { IngestService } from '../ingest/ingest-service.js';
+import type { PlaybackService } from '../playback/playback-service.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
@@ -19,6 +20,8 @@ export interface AppContext {
   readonly ingest: IngestService;
   /** New fragments and deleted streams, for live readers. */
   readonly feed: FragmentFeed;
+  /** HLS/DASH sessions: the token signer and what their resources cache. */
+  readonly playback: PlaybackService;
 }
 
 export interface RequestContext extends AppContext {

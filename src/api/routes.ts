@@ -17,8 +17,13 @@ import { updateImageGenerationConfiguration } from './control/update-image-gener
 import { updateNotificationConfiguration } from './control/update-notification-configuration.js';
 import { updateStreamStorageConfiguration } from './control/update-stream-storage-configuration.js';
 import { updateStream } from './control/update-stream.js';
+import { getDashStreamingSessionUrl } from './archived/get-dash-streaming-session-url.js';
+import { getHlsStreamingSessionUrl } from './archived/get-hls-streaming-session-url.js';
 import { putMedia } from './media/put-media.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
+import { dashManifestResource } from './playback/dash-manifest.js';
+import { hlsMasterPlaylistResource } from './playback/hls-master-playlist.js';
+import { hlsMediaPlaylistResource } from './playback/hls-media-playlist.js';
 import type { PlaybackResource } from './playback/resource.js';
 import { operations as archivedMedia } from './shapes/kinesis-video-archived-media.js';
 import { operations as media } from './shapes/kinesis-video-media.js';
@@ -50,6 +55,8 @@ const implemented: readonly AnyOperation[] = [
   updateImageGenerationConfiguration,
   describeNotificationConfiguration,
   updateNotificationConfiguration,
+  getHlsStreamingSessionUrl,
+  getDashStreamingSessionUrl,
 ];
 
 /** JSON input, streamed output. */
@@ -80,7 +87,11 @@ export function buildRoutes(): Map<string, Route> {
 }
 
 /** GET resources of HLS and DASH sessions. */
-const playbackResources: readonly PlaybackResource[] = [];
+const playbackResources: readonly PlaybackResource[] = [
+  hlsMasterPlaylistResource,
+  hlsMediaPlaylistResource,
+  dashManifestResource,
+];
 
 export function buildPlaybackRoutes(): Map<string, PlaybackResource> {
   return new Map(playbackResources.map((resource) => [resource.path, resource]));
