@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULT_PORT, resolveOptions, type RawOptions } from './config.js';
 import { startServer } from './server.js';
+import { addListFragmentsCommand } from './commands/list-fragments.js';
 import { addPutMediaCommand } from './commands/put-media.js';
 
 const program = new Command('openkvs')
@@ -74,5 +75,6 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
 });
 
 addPutMediaCommand(program);
+addListFragmentsCommand(program);
 
 await program.parseAsync(process.argv);

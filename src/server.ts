@@ -2,6 +2,7 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './api/context.js';
 import { buildPlaybackRoutes, buildRoutes } from './api/routes.js';
+import { RetentionSweeper, type RetentionOptions, type SweepReport } from './archive/retention-sweeper.js';
 import { ConfigError, listenUrl, type ServerOptions } from './config.js';
 import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.js';
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
@@ -9,6 +10,7 @@ import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
 import { PlaybackService } from './playback/playback-service.js';
 import { resolveSessionSecret, SessionSecretError } from './playback/session-secret.js';
+import type { BlobStore } from './storage/blob-store.js';
 import { openBlobStore, openFragmentFeed, openIndexStore, redactStorageUrl } from './storage/open.js';
 import { recoverUnreferencedBytes } from './storage/recover.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -23,6 +25,8 @@ export interface OpenKvsServer {
   /** What GetDataEndpoint answers. */
   readonly publicUrl: string;
   readonly log: Logger;
+  /** Runs a retention sweep now (it also runs every `retention.intervalMs`). */
+  sweepRetention(): Promise<SweepReport>;
   /** Stops accepting connections, ends open ones and closes storage. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -31,6 +35,10 @@ export interface ServerDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly putMediaIdle?: IdleTimings;
+  /** Retention sweeper timings (tests sweep on demand with a long interval). */
+  readonly retention?: Partial<RetentionOptions>;
+  /** Opens the blob store from `--storage` (tests use small segment files). */
+  readonly openBlobStore?: (storageUrl: string) => Promise<BlobStore>;
 }
 
 /** Opens storage, binds the port and starts serving every KVS API on it. */
@@ -39,7 +47,9 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const clock = deps.clock ?? systemClock;
   const authenticate = buildAuthenticator(options, clock);
   const sessionSecret = await loadSessionSecret(options);
-  const { index, blobs, feed } = await openStorage(options, log);
+  const { index, blobs, feed } = await openStorage(options, log, deps);
+  // Started below, once listening: recovery must be over before anything deletes or appends.
+  const sweeper = new RetentionSweeper(index, blobs, clock, log, deps.retention);
   // PutMedia and GetMedia hold a request open for up to ~45 minutes: no whole-request timeout.
   const http = createHttpServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 });
   const port = await listen(http, options.host, options.port).catch(async (err: unknown) => {
@@ -58,24 +68,26 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle),
     feed,
     playback: new PlaybackService(index, feed, sessionSecret),
+    retention: sweeper,
   };
+  sweeper.start();
   const handler = createRequestHandler(app, { operations: buildRoutes(), playback: buildPlaybackRoutes() }, authenticate);
   http.on('request', handler);
   // Requests with `Expect: 100-continue` too: each route decides when to let the body come.
   http.on('checkContinue', handler);
   log.info({ url, publicUrl: app.publicUrl, index: redactStorageUrl(options.indexUrl), storage: options.storageUrl }, 'openkvs listening');
   let closing: Promise<void> | undefined;
-  const close = () => (closing ??= shutdown(http, app));
-  return { url, publicUrl: app.publicUrl, log, close };
+  const close = () => (closing ??= shutdown(http, app, sweeper));
+  return { url, publicUrl: app.publicUrl, log, sweepRetention: () => sweeper.sweep(), close };
 }
 
 /** Index, blobs and feed, recovered and ready; whatever opened is closed again if a later step fails. */
-async function openStorage(options: ServerOptions, log: Logger) {
+async function openStorage(options: ServerOptions, log: Logger, deps: ServerDeps) {
   const opened: { close(): Promise<void> }[] = [];
   try {
     const index = await openIndexStore(options.indexUrl);
     opened.push(index);
-    const blobs = await openBlobStore(options.storageUrl, { s3: options.s3 });
+    const blobs = await (deps.openBlobStore ?? ((url) => openBlobStore(url, { s3: options.s3 })))(options.storageUrl);
     opened.push(blobs);
     const recovered = await recoverUnreferencedBytes(index, blobs);
     if (recovered.trimmedBytes > 0 || recovered.deletedObjects > 0) log.info(recovered, 'removed fragment bytes that no index entry references');
@@ -118,7 +130,8 @@ function listen(http: Server, host: string, port: number): Promise<number> {
   });
 }
 
-async function shutdown(http: Server, app: AppContext): Promise<void> {
+async function shutdown(http: Server, app: AppContext, sweeper: RetentionSweeper): Promise<void> {
+  await sweeper.stop();
   const closed = new Promise<void>((resolve) => http.close(() => resolve()));
   http.closeIdleConnections();
   // Give in-flight requests a moment, then cut long-lived streams so shutdown is prompt.

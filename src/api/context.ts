@@ -1,3 +1,4 @@
+import type { Retention } from '../archive/retention-sweeper.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { PlaybackService } from '../playback/playback-service.js';
 import type { BlobStore } from '../storage/blob-store.js';
@@ -22,6 +23,8 @@ export interface AppContext {
   readonly feed: FragmentFeed;
   /** HLS/DASH sessions: the token signer and what their resources cache. */
   readonly playback: PlaybackService;
+  /** Expiring fragments and freeing storage now rather than at the next sweep. */
+  readonly retention: Retention;
 }
 
 export interface RequestContext extends AppContext {

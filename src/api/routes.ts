@@ -19,6 +19,9 @@ import { updateStreamStorageConfiguration } from './control/update-stream-storag
 import { updateStream } from './control/update-stream.js';
 import { getDashStreamingSessionUrl } from './archived/get-dash-streaming-session-url.js';
 import { getHlsStreamingSessionUrl } from './archived/get-hls-streaming-session-url.js';
+import { getMediaForFragmentList } from './archived/get-media-for-fragment-list.js';
+import { listFragments } from './archived/list-fragments.js';
+import { getMedia } from './media/get-media.js';
 import { putMedia } from './media/put-media.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
 import { dashManifestResource } from './playback/dash-manifest.js';
@@ -57,10 +60,11 @@ const implemented: readonly AnyOperation[] = [
   updateNotificationConfiguration,
   getHlsStreamingSessionUrl,
   getDashStreamingSessionUrl,
+  listFragments,
 ];
 
 /** JSON input, streamed output. */
-const jsonStreaming: readonly AnyJsonStreamOperation[] = [];
+const jsonStreaming: readonly AnyJsonStreamOperation[] = [getMediaForFragmentList, getMedia];
 
 const streaming: readonly StreamOperation[] = [putMedia];
 

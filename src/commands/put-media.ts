@@ -75,7 +75,7 @@ export function parsePutMediaCommand(file: string, flags: PutMediaFlags, env: No
   return {
     file,
     stream: flags.stream !== undefined ? { streamName: flags.stream } : { streamArn: flags.streamArn ?? '' },
-    endpoint: parseEndpoint(flags.endpoint ?? ENDPOINT_VARIABLES.map((name) => env[name]).find(Boolean) ?? DEFAULT_ENDPOINT),
+    endpoint: endpointFrom(flags.endpoint, env),
     region: flags.region,
     realtime: flags.realtime === true,
     timecodeType: flags.timecodeType === 'RELATIVE' ? 'RELATIVE' : 'ABSOLUTE',
@@ -90,6 +90,11 @@ function isFile(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** --endpoint, else the first of ENDPOINT_VARIABLES set, else the default; checked as an http(s) URL. */
+export function endpointFrom(flag: string | undefined, env: NodeJS.ProcessEnv): string {
+  return parseEndpoint(flag ?? ENDPOINT_VARIABLES.map((name) => env[name]).find(Boolean) ?? DEFAULT_ENDPOINT);
 }
 
 function parseEndpoint(value: string): string {

@@ -51,6 +51,9 @@ export interface NewFragment {
 
 export type FragmentRecord = NewFragment;
 
+/** What a listing shows of a fragment (ListFragments): its number, timestamps, duration and size. */
+export type FragmentSummary = Pick<FragmentRecord, 'fragmentNumber' | 'producerTimestampMs' | 'serverTimestampMs' | 'durationMs' | 'size'>;
+
 /** Fragment numbers: 47 decimal digits like AWS's, '9' followed by a zero-padded sequence. */
 export const FRAGMENT_NUMBER_DIGITS = 47;
 

@@ -43,8 +43,39 @@ export interface BlobStore {
    * cut off the objects it kept, and how many objects it deleted.
    */
   trimAppended(referenced: ReadonlyMap<string, number>): Promise<{ trimmedBytes: number; deletedObjects: number }>;
+  /**
+   * Storage reclaim (retention): deletes `key`, an object written by append that no index entry
+   * references any more, unless bytes in it may still be on their way into the index. The caller
+   * passes `indexedEnd`, the end of the furthest byte of `key` it knows was indexed (and has now
+   * been unindexed). The object is kept, and false returned, when an append into it may be running
+   * or may still come and it could hold bytes beyond `indexedEnd`, or when it holds bytes beyond
+   * `indexedEnd` at all: those may belong to an append whose index entries are not committed yet.
+   * Otherwise it is deleted, further appends of its series go to a new object, and true is
+   * returned (also when the object no longer exists).
+   *
+   * Callers index an append's location only after it resolves, and before the series' next append
+   * (the group committer does): so an object its series has moved on from holds no bytes still
+   * waiting for their index entries. Adapters that put each append in an object of its own may
+   * delete any object whose size is within `indexedEnd`.
+   *
+   * Neither this nor deleteSeries needs to be durable at once: an object a crash brings back is
+   * referenced by nothing, and start-up recovery (trimAppended) deletes it.
+   */
+  retireAppended(key: string, indexedEnd: number): Promise<boolean>;
+  /**
+   * Deletes every object of a series (a deleted stream's) and whatever the adapter keeps for it (a
+   * folder). Appends to the series running meanwhile, or coming later, do not fail: their bytes go
+   * to objects of the series that a later deleteSeries removes. Returns how many objects it deleted.
+   */
+  deleteSeries(series: string): Promise<number>;
   /** Keys under a prefix (a '/'-terminated folder or ''), in no particular order. */
   list(prefix: string): AsyncIterable<string>;
+  /**
+   * The folders directly under a prefix (a '/'-terminated folder or '') that hold keys, each as a
+   * '/'-terminated prefix (`streams/12/`), in no particular order: the series there, without
+   * listing their objects. Adapters with real folders may list empty ones too.
+   */
+  listFolders(prefix: string): AsyncIterable<string>;
   close(): Promise<void>;
 }
 

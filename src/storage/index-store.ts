@@ -1,4 +1,4 @@
-import type { FragmentRecord, NewFragment } from '../domain/fragment.js';
+import type { FragmentRecord, FragmentSummary, NewFragment } from '../domain/fragment.js';
 import type { NewStream, StreamPatch, StreamRecord } from '../domain/stream.js';
 
 /** Which of a fragment's two start timestamps a query selects on. */
@@ -9,6 +9,14 @@ export interface FragmentTimeRange {
   readonly by: FragmentTimestampKind;
   readonly startMs: number;
   readonly endMs: number;
+}
+
+/** What deleteFragmentsBefore removed. */
+export interface DeletedFragments {
+  /** How many fragments. */
+  readonly count: number;
+  /** Every blob key the removed fragments pointed into, with the end of the furthest removed byte in it. */
+  readonly blobEnds: ReadonlyMap<string, number>;
 }
 
 /**
@@ -72,6 +80,14 @@ export interface IndexStore {
     query: { afterNumber?: string; range?: FragmentTimeRange; limit: number },
   ): Promise<FragmentRecord[]>;
   /**
+   * The same fragments as listFragments for the same query, as summaries: without the frame index,
+   * tags and location, whose decoding dominates a 1000-row page (ListFragments needs none of them).
+   */
+  listFragmentSummaries(
+    streamId: number,
+    query: { afterNumber?: string; range?: FragmentTimeRange; limit: number },
+  ): Promise<FragmentSummary[]>;
+  /**
    * A stream's fragments in `range`, ordered by that timestamp then fragment number (newest first
    * when `newestFirst`), at most `limit`: what clips and playlists are cut from.
    */
@@ -95,13 +111,19 @@ export interface IndexStore {
    */
   countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number>;
   /**
-   * Retention: removes the stream's fragments whose server timestamp is before `serverTimestampMs`
-   * (their bytes stay until the blob objects they point into are deleted); returns how many.
+   * Retention, in one transaction: removes the stream's fragments whose server timestamp is before
+   * `serverTimestampMs`, oldest first, at most `limit` of them when given (a positive integer,
+   * else RangeError). Their bytes stay until the blob objects they point into are reclaimed; the
+   * result names those objects, so that reclaiming never has to guess which objects are garbage.
    */
-  deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number>;
+  deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments>;
   getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined>;
   /** Crash recovery: for every blob key fragments point into, the end of the last referenced byte. */
   referencedBlobExtents(): Promise<Map<string, number>>;
+  /** Whether any fragment (of any stream) points into the blob object `key`. */
+  isBlobReferenced(key: string): Promise<boolean>;
+  /** Whether a stream with this id exists (stream ids are never reused). */
+  streamExists(streamId: number): Promise<boolean>;
 
   close(): Promise<void>;
 }

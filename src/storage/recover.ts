@@ -9,7 +9,9 @@ import type { IndexStore } from './index-store.js';
  * index does not reference at all (a crash before the first commit into them, or a deleted
  * stream's segments) are deleted.
  *
- * Run it once at start-up, after opening both stores and before the first append.
+ * Run it once at start-up, after opening both stores and before the first append, and before the
+ * retention sweeper starts: both remove only bytes the index does not reference, so they agree,
+ * but the filesystem adapter refuses to retire segments while it trims them.
  */
 export interface RecoveryReport {
   /** Appended objects the index references (kept, possibly trimmed). */

@@ -54,6 +54,9 @@ export function blobStoreContract(name: string, open: () => Promise<BlobStoreFix
     restartTest(h);
     appendTests(h);
     trimAppendedTests(h);
+    retireAppendedTests(h);
+    deleteSeriesTests(h);
+    listFoldersTests(h);
   });
 }
 
@@ -419,6 +422,134 @@ function trimAppendedTests(h: Harness): void {
       const result = await h.store.trimAppended(new Map());
       assert.deepEqual(result, { trimmedBytes: 0, deletedObjects: extentsOf(appends).size });
       assert.deepEqual(await listed(h.store, ''), ['kept']);
+    });
+  });
+}
+
+/** Appends to `series` until an append lands in another object than the first: returns them all. */
+async function appendUntilNewObject(store: BlobStore, series: string, size: number): Promise<Appended[]> {
+  const appends = [await appendChunks(store, series, patternBytes(size, 1))];
+  while (appends.at(-1)!.location.key === appends[0]!.location.key) {
+    assert.ok(appends.length < 1000, 'the series never moved on to a new object');
+    appends.push(await appendChunks(store, series, patternBytes(size, appends.length + 1)));
+  }
+  return appends;
+}
+
+function retireAppendedTests(h: Harness): void {
+  describe('retireAppended', () => {
+    test('deletes an object its series has moved on from, and nothing else', async () => {
+      const appends = await appendUntilNewObject(h.store, 'streams/1', 5000);
+      const old = appends[0]!.location.key;
+      const extent = extentsOf(appends).get(old)!;
+      assert.equal(await h.store.retireAppended(old, extent), true);
+      assert.equal(await h.store.size(old), undefined);
+      await assertReadable(h.store, appends.at(-1)!);
+      assert.equal(await h.store.retireAppended(old, extent), true, 'a missing object is retired already');
+      const next = await appendChunks(h.store, 'streams/1', patternBytes(100, 9));
+      await assertReadable(h.store, next);
+      assert.notEqual(next.location.key, old);
+    });
+
+    test('keeps an object that holds bytes beyond indexedEnd: they may not be indexed yet', async () => {
+      const first = await appendChunks(h.store, 'streams/2', patternBytes(300, 1));
+      const second = await appendChunks(h.store, 'streams/2', patternBytes(300, 2));
+      assert.equal(await h.store.retireAppended(first.location.key, endOf(first) - 1), false);
+      await assertReadable(h.store, first);
+      const retired = await h.store.retireAppended(first.location.key, endOf(first));
+      // Into the same object, the second append is beyond what was indexed: the object stays.
+      if (second.location.key === first.location.key) assert.equal(retired, false);
+      await assertReadable(h.store, second);
+      const third = await appendChunks(h.store, 'streams/2', patternBytes(300, 3));
+      await assertReadable(h.store, third);
+    });
+
+    test('retires the object an idle series appends to once everything in it was indexed; the series goes on in a new one', async () => {
+      const first = await appendChunks(h.store, 'streams/3', patternBytes(400, 1));
+      assert.equal(await h.store.retireAppended(first.location.key, endOf(first)), true);
+      assert.equal(await h.store.size(first.location.key), undefined);
+      const next = await appendChunks(h.store, 'streams/3', patternBytes(400, 2));
+      assert.notEqual(next.location.key, first.location.key);
+      assert.equal(next.location.offset, 0);
+      await assertReadable(h.store, next);
+    });
+
+    test('never deletes bytes of an append that runs while it decides', async () => {
+      for (let round = 0; round < 20; round++) {
+        const series = `race/${round}`;
+        const first = await appendChunks(h.store, series, patternBytes(200, round));
+        const retire = () => h.store.retireAppended(first.location.key, endOf(first));
+        const append = () => appendChunks(h.store, series, patternBytes(200, round + 50));
+        // The append is called just before, or just after, retireAppended: either way it survives.
+        const [appended] = round % 2 === 0 ? await Promise.all([append(), retire()]) : (await Promise.all([retire(), append()])).reverse();
+        await assertReadable(h.store, appended as Appended);
+      }
+    });
+
+    test('rejects keys that are not valid', async () => {
+      for (const key of ['../x', 'a//b', '']) {
+        await assert.rejects(h.store.retireAppended(key, 0), InvalidBlobKeyError, key);
+      }
+    });
+  });
+}
+
+function deleteSeriesTests(h: Harness): void {
+  describe('deleteSeries', () => {
+    test('deletes every object of the series and of no other, and the series starts over', async () => {
+      const doomed = await appendUntilNewObject(h.store, 'streams/1', 6000);
+      const neighbour = await appendChunks(h.store, 'streams/10', patternBytes(100, 5));
+      await h.store.put('streams/other', patternBytes(10, 6));
+      assert.equal(await h.store.deleteSeries('streams/1'), extentsOf(doomed).size);
+      for (const key of extentsOf(doomed).keys()) assert.equal(await h.store.size(key), undefined, key);
+      assert.deepEqual(await listed(h.store, 'streams/'), [neighbour.location.key, 'streams/other'].sort());
+      await assertReadable(h.store, neighbour);
+      assert.equal(await h.store.deleteSeries('streams/1'), 0);
+      const again = await appendChunks(h.store, 'streams/1', patternBytes(100, 7));
+      assert.equal(again.location.offset, 0);
+      await assertReadable(h.store, again);
+    });
+
+    test('appends running meanwhile do not fail, and a second deleteSeries leaves nothing', async () => {
+      for (let round = 0; round < 24; round++) {
+        const series = `streams/${100 + round}`;
+        const producer = (async () => {
+          // One after the other, as callers append; the deletion lands somewhere in between.
+          for (let i = 0; i < 6; i++) await appendChunks(h.store, series, patternBytes(3000, i));
+        })();
+        for (let tick = 0; tick < round; tick++) await new Promise((resolve) => setImmediate(resolve));
+        await h.store.deleteSeries(series);
+        await producer;
+        await h.store.deleteSeries(series);
+      }
+      assert.deepEqual(await listed(h.store, 'streams/'), []);
+    });
+
+    test('rejects an invalid series', async () => {
+      await assert.rejects(h.store.deleteSeries('../x'), InvalidBlobKeyError);
+    });
+  });
+}
+
+function listFoldersTests(h: Harness): void {
+  describe('listFolders', () => {
+    test('lists the folders directly under a prefix, once each', async () => {
+      await appendChunks(h.store, 'streams/1', patternBytes(10));
+      await appendChunks(h.store, 'streams/1', patternBytes(10));
+      await appendChunks(h.store, 'streams/22', patternBytes(10));
+      await h.store.put('streams/3/x/y', patternBytes(1));
+      await h.store.put('streams/top', patternBytes(1));
+      await h.store.put('elsewhere/z', patternBytes(1));
+      const folders = async (prefix: string) => {
+        const list: string[] = [];
+        for await (const folder of h.store.listFolders(prefix)) list.push(folder);
+        return list.sort();
+      };
+      assert.deepEqual(await folders('streams/'), ['streams/1/', 'streams/22/', 'streams/3/']);
+      assert.deepEqual(await folders(''), ['elsewhere/', 'streams/']);
+      assert.deepEqual(await folders('streams/3/'), ['streams/3/x/']);
+      assert.deepEqual(await folders('nothing/'), []);
+      await assert.rejects(folders('streams'), InvalidBlobKeyError);
     });
   });
 }

@@ -4,7 +4,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, mkdtemp, readdir, readlink, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { BlobStore } from '../../src/storage/blob-store.js';
+import { InvalidBlobKeyError, type BlobStore } from '../../src/storage/blob-store.js';
 import { FsBlobStore, tempFileNameFor } from '../../src/storage/fs/fs-blob-store.js';
 import { appendChunks, blobStoreContract, patternBytes, readAll } from './blob-store.contract.js';
 
@@ -198,5 +198,48 @@ test('FsBlobStore refuses segment options that are not positive integers', async
   await withRoot(async (root) => {
     await assert.rejects(FsBlobStore.open(root, { segmentBytes: 0 }), RangeError);
     await assert.rejects(FsBlobStore.open(root, { maxOpenSegments: 1.5 }), RangeError);
+  });
+});
+
+test('FsBlobStore deleteSeries removes the series folder, and keeps it when other keys live there', async () => {
+  await withRoot(async (root) => {
+    const store = await FsBlobStore.open(root, { segmentBytes: 100 });
+    for (let i = 0; i < 3; i++) await appendChunks(store, 'streams/5', patternBytes(150, i));
+    await appendChunks(store, 'streams/6', patternBytes(10));
+    await store.put('streams/6/notes', patternBytes(3));
+    assert.equal(await store.deleteSeries('streams/5'), 3);
+    assert.deepEqual(await readdir(join(root, 'streams')), ['6']);
+    assert.equal(await store.deleteSeries('streams/6'), 1);
+    assert.deepEqual(await readdir(join(root, 'streams', '6')), ['notes']);
+    await store.close();
+  });
+});
+
+test('FsBlobStore retireAppended, with the series not in memory, keeps the newest segment and retires older ones', async () => {
+  await withRoot(async (root) => {
+    const first = await FsBlobStore.open(root, { segmentBytes: 100 });
+    const appends = [];
+    for (let i = 0; i < 3; i++) appends.push(await appendChunks(first, 's', patternBytes(150, i)));
+    await first.close();
+    const second = await FsBlobStore.open(root, { segmentBytes: 100 });
+    assert.equal(await second.retireAppended('s/0000000003.seg', 150), false, 'an append would continue it');
+    assert.equal(await second.retireAppended('s/0000000002.seg', 150), true);
+    assert.deepEqual((await readdir(join(root, 's'))).sort(), ['0000000001.seg', '0000000003.seg']);
+    const next = await appendChunks(second, 's', patternBytes(10, 9));
+    assert.deepEqual(next.location, { key: 's/0000000004.seg', offset: 0 });
+    await second.close();
+  });
+});
+
+test('FsBlobStore retireAppended seals the current segment, so segment numbers never repeat', async () => {
+  await withRoot(async (root) => {
+    const store = await FsBlobStore.open(root);
+    const first = await appendChunks(store, 's', patternBytes(50));
+    assert.equal(await store.retireAppended(first.location.key, 50), true);
+    const second = await appendChunks(store, 's', patternBytes(50, 2));
+    assert.deepEqual(second.location, { key: 's/0000000002.seg', offset: 0 });
+    assert.deepEqual(await readdir(join(root, 's')), ['0000000002.seg']);
+    await assert.rejects(store.retireAppended('s/notes', 0), InvalidBlobKeyError);
+    await store.close();
   });
 });

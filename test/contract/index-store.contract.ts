@@ -7,7 +7,7 @@ import type {
   NotificationConfiguration,
   StreamRecord,
 } from '../../src/domain/stream.js';
-import { formatFragmentNumber, type NewFragment } from '../../src/domain/fragment.js';
+import { formatFragmentNumber, type FragmentRecord, type FragmentSummary, type NewFragment } from '../../src/domain/fragment.js';
 import { encodeFrameIndex } from '../../src/domain/frame-index.js';
 import type { IndexStore } from '../../src/storage/index-store.js';
 
@@ -89,6 +89,7 @@ export function indexStoreContract(name: string, open: () => Promise<IndexStoreF
     commitFragmentsTests(h);
     listFragmentsTests(h);
     timeQueryTests(h);
+    retentionTests(h);
     referencedBlobExtentsTests(h);
     fragmentRestartTest(h);
   });
@@ -614,6 +615,11 @@ function commitFragmentsTests(h: Harness): void {
   });
 }
 
+/** The summary listings give of a fragment record. */
+function summaryOf(f: FragmentRecord): FragmentSummary {
+  return { fragmentNumber: f.fragmentNumber, producerTimestampMs: f.producerTimestampMs, serverTimestampMs: f.serverTimestampMs, durationMs: f.durationMs, size: f.size };
+}
+
 function listFragmentsTests(h: Harness): void {
   describe('listFragments and getFragment', () => {
     // 9, 10, 99, 100, ...: fixed width keeps string order numeric across digit counts.
@@ -657,6 +663,18 @@ function listFragmentsTests(h: Harness): void {
       for (const limit of [-1, 2.5]) await assert.rejects(h.store.listFragments(a, { limit }), RangeError);
     });
 
+    test('listFragmentSummaries lists the same fragments as listFragments, without index, tags or location', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      const all = await shuffledCommits(a, headerId);
+      await h.store.commitFragments([sampleFragment(b, headerId, 5)]);
+      const queries = [{ limit: 100 }, { limit: 3 }, { afterNumber: all[2]!, limit: 4 }, { limit: 0 }];
+      for (const query of queries) {
+        const records = await h.store.listFragments(a, query);
+        assert.deepEqual(await h.store.listFragmentSummaries(a, query), records.map(summaryOf), JSON.stringify(query));
+      }
+      for (const limit of [-1, 2.5]) await assert.rejects(h.store.listFragmentSummaries(a, { limit }), RangeError);
+    });
+
     test('streams do not see each other\'s fragments', async () => {
       const { a, b, headerId } = await twoStreams(h.store);
       await shuffledCommits(a, headerId);
@@ -671,6 +689,9 @@ function listFragmentsTests(h: Harness): void {
   });
 }
 
+/** The sequence numbers of fragments (sampleFragment's `seq`), in the order given. */
+const seqs = (list: readonly { fragmentNumber: string }[]) => list.map((f) => Number(f.fragmentNumber.slice(1)));
+
 function timeQueryTests(h: Harness): void {
   /** Fragments 1..6 with producer times 100,300,200,200,500,400 and server times 1000+seq*10. */
   async function mixedTimes(streamId: number, headerId: number): Promise<void> {
@@ -681,9 +702,6 @@ function timeQueryTests(h: Harness): void {
       ),
     );
   }
-  const seqs = (list: readonly { fragmentNumber: string }[]) =>
-    list.map((f) => Number(f.fragmentNumber.slice(1)));
-
   describe('time ranges', () => {
     test('listFragments filters on either timestamp, both ends inclusive, still in number order', async () => {
       const { a, b, headerId } = await twoStreams(h.store);
@@ -697,6 +715,10 @@ function timeQueryTests(h: Harness): void {
       const server = { by: 'server', startMs: 1020, endMs: 1040 } as const;
       assert.deepEqual(seqs(await h.store.listFragments(a, { range: server, limit: 10 })), [2, 3, 4]);
       assert.deepEqual(await h.store.listFragments(a, { range: { by: 'producer', startMs: 501, endMs: 900 }, limit: 10 }), []);
+      for (const query of [{ range: producer, limit: 10 }, { range: producer, afterNumber: after3, limit: 1 }, { range: server, limit: 10 }]) {
+        const records = await h.store.listFragments(a, query);
+        assert.deepEqual(await h.store.listFragmentSummaries(a, query), records.map(summaryOf), JSON.stringify(query));
+      }
     });
 
     test('fragmentsByTime orders by the timestamp, then by number; newestFirst reverses both', async () => {
@@ -752,9 +774,9 @@ function timeQueryTests(h: Harness): void {
       const { a, b, headerId } = await twoStreams(h.store);
       await mixedTimes(a, headerId);
       await h.store.commitFragments([sampleFragment(b, headerId, 7, { serverTimestampMs: 0 })]);
-      assert.equal(await h.store.deleteFragmentsBefore(a, 1030), 2);
+      assert.equal((await h.store.deleteFragmentsBefore(a, 1030)).count, 2);
       assert.deepEqual(seqs(await h.store.listFragments(a, { limit: 10 })), [3, 4, 5, 6]);
-      assert.equal(await h.store.deleteFragmentsBefore(a, 1030), 0);
+      assert.deepEqual(await h.store.deleteFragmentsBefore(a, 1030), { count: 0, blobEnds: new Map() });
       assert.deepEqual(seqs(await h.store.listFragments(b, { limit: 10 })), [7]);
     });
 
@@ -767,8 +789,71 @@ function timeQueryTests(h: Harness): void {
       assert.deepEqual(seqs(await h.store.fragmentsByTime(a, { range: { by: 'producer', startMs: 100.2, endMs: 400 }, limit: 10 })), [3, 4, 2, 6]);
       const count = await h.store.countFragmentsBefore(a, { by: 'producer', fromMs: 99.9, beforeMs: 200.5, beforeNumber: formatFragmentNumber(1n) });
       assert.equal(count, 3);
-      assert.equal(await h.store.deleteFragmentsBefore(a, 1020.5), 2);
+      assert.equal((await h.store.deleteFragmentsBefore(a, 1020.5)).count, 2);
       assert.deepEqual(seqs(await h.store.listFragments(a, { limit: 10 })), [3, 4, 5, 6]);
+    });
+  });
+}
+
+function retentionTests(h: Harness): void {
+  /** Fragment `seq` of `streamId` at server time `serverMs`, `size` bytes at `offset` of `key`. */
+  const placed = (streamId: number, headerId: number, seq: number, serverMs: number, key: string, offset: number, size: number) =>
+    sampleFragment(streamId, headerId, seq, { serverTimestampMs: serverMs, location: { key, offset }, size });
+
+  describe('retention', () => {
+    test('deleteFragmentsBefore names every blob key it freed, with the furthest end of what it removed there', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await h.store.commitFragments([
+        placed(a, headerId, 1, 100, 'k1', 0, 50),
+        // Commit order is not server-time order: a later fragment may sit before an earlier one.
+        placed(a, headerId, 2, 90, 'k1', 50, 30),
+        placed(a, headerId, 3, 200, 'k2', 0, 40),
+        placed(a, headerId, 4, 300, 'k2', 40, 10),
+        placed(b, headerId, 5, 100, 'k3', 0, 10),
+      ]);
+      const first = await h.store.deleteFragmentsBefore(a, 250);
+      assert.equal(first.count, 3);
+      assert.deepEqual(first.blobEnds, new Map([['k1', 80], ['k2', 40]]));
+      assert.deepEqual(seqs(await h.store.listFragments(a, { limit: 10 })), [4]);
+      assert.deepEqual(seqs(await h.store.listFragments(b, { limit: 10 })), [5]);
+    });
+
+    test('deleteFragmentsBefore with a limit removes the oldest by server time first', async () => {
+      const { a, headerId } = await twoStreams(h.store);
+      const serverTimes = [500, 100, 400, 200, 300];
+      await h.store.commitFragments(serverTimes.map((ms, i) => placed(a, headerId, i + 1, ms, `k${i + 1}`, 0, 10)));
+      const first = await h.store.deleteFragmentsBefore(a, 450, 2);
+      assert.deepEqual(first, { count: 2, blobEnds: new Map([['k2', 10], ['k4', 10]]) });
+      assert.deepEqual((await h.store.deleteFragmentsBefore(a, 450, 2)).blobEnds, new Map([['k5', 10], ['k3', 10]]));
+      assert.equal((await h.store.deleteFragmentsBefore(a, 450, 2)).count, 0);
+      assert.deepEqual(seqs(await h.store.listFragments(a, { limit: 10 })), [1]);
+      for (const limit of [0, -1, 1.5]) await assert.rejects(h.store.deleteFragmentsBefore(a, 1000, limit), RangeError);
+      assert.deepEqual(seqs(await h.store.listFragments(a, { limit: 10 })), [1]);
+    });
+
+    test('isBlobReferenced answers for exactly that key, across streams', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await h.store.commitFragments([placed(a, headerId, 1, 100, 'k1', 0, 10), placed(b, headerId, 2, 100, 'k10', 0, 10)]);
+      assert.equal(await h.store.isBlobReferenced('k1'), true);
+      assert.equal(await h.store.isBlobReferenced('k10'), true);
+      assert.equal(await h.store.isBlobReferenced('k'), false);
+      await h.store.deleteFragmentsBefore(a, 101);
+      assert.equal(await h.store.isBlobReferenced('k1'), false);
+      assert.equal(await h.store.isBlobReferenced('k10'), true);
+      assert.equal(await h.store.deleteStream(b, 'v1'), true);
+      assert.equal(await h.store.isBlobReferenced('k10'), false);
+    });
+
+    test('streamExists is true from createStream until deleteStream, and never again for that id', async () => {
+      const { a, b } = await twoStreams(h.store);
+      assert.equal(await h.store.streamExists(a), true);
+      assert.equal(await h.store.streamExists(Math.max(a, b) + 1), false);
+      assert.equal(await h.store.deleteStream(a, 'v1'), true);
+      assert.equal(await h.store.streamExists(a), false);
+      const again = await createOrFail(h.store, newStream('stream-a', { arn: streamArn('stream-a', 2) }));
+      assert.notEqual(again.streamId, a);
+      assert.equal(await h.store.streamExists(a), false);
+      assert.equal(await h.store.streamExists(b), true);
     });
   });
 }

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { IndexStore } from '../../src/storage/index-store.js';
 import { SqliteIndexStore } from '../../src/storage/sqlite/sqlite-index-store.js';
+import { formatFragmentNumber } from '../../src/domain/fragment.js';
 import { indexStoreContract, newStream } from './index-store.contract.js';
 
 indexStoreContract('SqliteIndexStore', async () => {
@@ -41,6 +42,37 @@ test('SqliteIndexStore keeps the database in WAL mode and commits before resolvi
       ]);
     } finally {
       other.close();
+    }
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('SqliteIndexStore summaries: the span path (narrow ranges) and the walk (wide ones) list what listFragments lists', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'openkvs-sqlite-'));
+  // A cap of 3 fragments: ranges of up to 3 take the span path, wider ones the walk.
+  const store = SqliteIndexStore.open(join(dir, 'index.sqlite'), { spanLookupMax: 3 });
+  try {
+    const stream = (await store.createStream(newStream('spans'), {}))!;
+    const headerId = await store.putTrackHeader('h', Uint8Array.of(1));
+    // Producer times out of number order (a re-upload of older footage in the middle).
+    const producerMs = [10, 20, 30, 5, 6, 7, 40, 50, 60, 70, 15, 80];
+    await store.commitFragments(
+      producerMs.map((ms, i) => ({
+        streamId: stream.streamId, fragmentNumber: formatFragmentNumber(BigInt(i + 1)), clusterTimecode: 0,
+        producerTimestampMs: ms, serverTimestampMs: 1000 + i, durationMs: 1, size: 1, headerId,
+        location: { key: 'streams/1/0000000001.seg', offset: 0 }, frameIndex: new Uint8Array(0), tags: [],
+      })),
+    );
+    const numbers = (list: { fragmentNumber: string }[]) => list.map((f) => Number(f.fragmentNumber.slice(1)));
+    for (const [startMs, endMs] of [[5, 7], [6, 16], [15, 30], [0, 100], [41, 69], [81, 90], [50, 80]]) {
+      const range = { by: 'producer' as const, startMs: startMs!, endMs: endMs! };
+      for (const [limit, afterNumber] of [[100, undefined], [1, undefined], [2, formatFragmentNumber(3n)], [2, formatFragmentNumber(9n)]] as const) {
+        const query = { range, limit, afterNumber };
+        const expected = numbers(await store.listFragments(stream.streamId, query));
+        assert.deepEqual(numbers(await store.listFragmentSummaries(stream.streamId, query)), expected, JSON.stringify(query));
+      }
     }
   } finally {
     await store.close();

@@ -9,8 +9,9 @@ interface DeleteStreamInput {
 }
 
 /**
- * DeleteStream: the stream and its tags disappear at once, so its name can be reused
+ * DeleteStream: the stream, its tags and its fragments disappear at once, so its name can be reused
  * (a new stream gets a new ARN and a new internal id; the old one's data is never reachable again).
+ * The fragments' storage is freed in the background (archive/retention-sweeper.ts).
  */
 export const deleteStream: JsonOperation<DeleteStreamInput> = {
   name: 'DeleteStream',
@@ -26,6 +27,7 @@ export const deleteStream: JsonOperation<DeleteStreamInput> = {
       throw versionMismatch(stream.name);
     }
     ctx.feed.publish({ type: 'stream-deleted', streamId: stream.streamId });
+    ctx.retention.streamDeleted(stream.streamId);
     return {};
   },
 };

@@ -10,7 +10,12 @@ interface UpdateDataRetentionInput extends StreamRef {
   DataRetentionChangeInHours: number;
 }
 
-/** UpdateDataRetention: adds or subtracts hours; the result must stay within 0..87600. */
+/**
+ * UpdateDataRetention: adds or subtracts hours; the result must stay within 0..87600. A decrease
+ * applies at once, as on AWS: when the call returns, the fragments older than the new retention
+ * are no longer listed or readable (their storage is freed in the background). Retention 0 keeps
+ * the live window (archive/retention-policy.ts).
+ */
 export const updateDataRetention: JsonOperation<UpdateDataRetentionInput> = {
   name: 'UpdateDataRetention',
   shape: operations.UpdateDataRetention,
@@ -26,7 +31,8 @@ export const updateDataRetention: JsonOperation<UpdateDataRetentionInput> = {
     if (retention > MAX_DATA_RETENTION_HOURS) {
       throw new InvalidArgumentException(`Data retention cannot exceed ${MAX_DATA_RETENTION_HOURS} hours.`);
     }
-    await updateStreamVersioned(ctx, stream, input.CurrentVersion, { dataRetentionInHours: retention });
+    const updated = await updateStreamVersioned(ctx, stream, input.CurrentVersion, { dataRetentionInHours: retention });
+    if (sign < 0) await ctx.retention.enforce(updated);
     return {};
   },
 };

@@ -121,14 +121,36 @@ export class FsBlobStore implements BlobStore {
   }
 
   async *list(prefix: string): AsyncIterable<string> {
-    if (prefix !== '' && !(prefix.endsWith('/') && isValidBlobKey(prefix.slice(0, -1)))) {
-      throw new InvalidBlobKeyError(prefix);
-    }
-    const folder = join(this.root, ...prefix.split('/').filter((segment) => segment !== ''));
+    const folder = this.folderOf(prefix);
     for await (const relativePath of walkFiles(folder, isTempFileName)) {
       const key = prefix + relativePath.join('/');
       if (isValidBlobKey(key)) yield key;
     }
+  }
+
+  async *listFolders(prefix: string): AsyncIterable<string> {
+    const folder = this.folderOf(prefix);
+    let entries;
+    try {
+      entries = await readEntries(folder);
+    } catch (err) {
+      if (isMissing(err)) return;
+      throw err;
+    }
+    for (const entry of entries) {
+      if (entry.isDirectory() && isValidBlobKey(prefix + entry.name)) yield `${prefix}${entry.name}/`;
+    }
+  }
+
+  /** See SegmentAppender.retire: only segment files, and never one an append may still fill. */
+  async retireAppended(key: string, indexedEnd: number): Promise<boolean> {
+    this.pathOf(key);
+    return this.segments.retire(key, indexedEnd);
+  }
+
+  /** Deletes the series' segment files and, once it is empty, its folder. */
+  async deleteSeries(series: string): Promise<number> {
+    return this.segments.deleteSeries(series);
   }
 
   /** Appends to the series' newest segment file (see storage/fs/segments.ts); durable when it resolves. */
@@ -147,6 +169,14 @@ export class FsBlobStore implements BlobStore {
   /** Closes the open segment files; call it once appends have settled. */
   async close(): Promise<void> {
     await this.segments.close();
+  }
+
+  /** The directory of a folder prefix ('' or '/'-terminated). */
+  private folderOf(prefix: string): string {
+    if (prefix !== '' && !(prefix.endsWith('/') && isValidBlobKey(prefix.slice(0, -1)))) {
+      throw new InvalidBlobKeyError(prefix);
+    }
+    return join(this.root, ...prefix.split('/').filter((segment) => segment !== ''));
   }
 
   private pathOf(key: string): string {
@@ -208,7 +238,15 @@ async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> 
 }
 
 async function removeTempFiles(folder: string): Promise<void> {
-  for (const entry of await readEntries(folder)) {
+  let entries;
+  try {
+    entries = await readEntries(folder);
+  } catch (err) {
+    // A folder removed meanwhile (a deleted stream's series, by another store on the same root).
+    if (isMissing(err)) return;
+    throw err;
+  }
+  for (const entry of entries) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) await removeTempFiles(path);
     else if (isTempFileName(entry.name)) await unlink(path);

@@ -1,4 +1,4 @@
-import { open, readdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobLocation } from '../../domain/fragment.js';
 import { InvalidBlobKeyError, isValidBlobKey } from '../blob-store.js';
@@ -52,9 +52,33 @@ interface SeriesState {
   rotatePending: boolean;
 }
 
+/** The series and sequence number of a segment's key, or undefined for other keys. */
+function parseSegmentKey(key: string): { series: string; seq: number } | undefined {
+  const slash = key.lastIndexOf('/');
+  const digits = SEGMENT_NAME.exec(key.slice(slash + 1))?.[1];
+  if (slash < 0 || digits === undefined) return undefined;
+  return { series: key.slice(0, slash), seq: Number(digits) };
+}
+
+/** Remembers `promise` as the latest of its series in `map` until it settles. */
+function track(map: Map<string, Promise<unknown>>, series: string, promise: Promise<unknown>): void {
+  map.set(series, promise);
+  const forget = () => {
+    if (map.get(series) === promise) map.delete(series);
+  };
+  promise.then(forget, forget);
+}
+
 export class SegmentAppender {
   /** Series in least-recently-used-first order (Map keeps insertion order; use re-inserts). */
   private readonly states = new Map<string, SeriesState>();
+  /**
+   * The latest append and the latest deleteSeries of each series, from the moment they are called
+   * (before any await), so that reclaim never mistakes a series for idle while an append is still
+   * discovering its segment, and a series deletion and an append never interleave.
+   */
+  private readonly appending = new Map<string, Promise<unknown>>();
+  private readonly deleting = new Map<string, Promise<unknown>>();
   private openHandles = 0;
   private hasAppended = false;
   private trimming = false;
@@ -68,10 +92,17 @@ export class SegmentAppender {
     }
   }
 
-  async append(series: string, data: readonly Uint8Array[]): Promise<BlobLocation> {
-    if (!isValidBlobKey(series)) throw new InvalidBlobKeyError(series);
-    if (this.trimming) throw new Error('append while trimAppended runs');
+  append(series: string, data: readonly Uint8Array[]): Promise<BlobLocation> {
+    if (!isValidBlobKey(series)) return Promise.reject(new InvalidBlobKeyError(series));
+    if (this.trimming) return Promise.reject(new Error('append while trimAppended runs'));
     this.hasAppended = true;
+    const deletion = this.deleting.get(series);
+    const run = deletion === undefined ? this.appendNow(series, data) : deletion.then(() => this.appendNow(series, data));
+    track(this.appending, series, run);
+    return run;
+  }
+
+  private async appendNow(series: string, data: readonly Uint8Array[]): Promise<BlobLocation> {
     const state = this.states.get(series) ?? (await this.discover(series));
     this.touch(state);
     state.busy = true;
@@ -115,6 +146,65 @@ export class SegmentAppender {
     }
   }
 
+  /**
+   * Deletes a segment the index no longer references (BlobStore.retireAppended): a segment its
+   * series has moved on from is final and goes if it holds nothing beyond `indexedEnd`; the
+   * current one only if no append is running and it ends within `indexedEnd`, and then it is
+   * sealed first (checked and sealed in one synchronous step, so no append can slip in between).
+   */
+  async retire(key: string, indexedEnd: number): Promise<boolean> {
+    const parsed = parseSegmentKey(key);
+    if (parsed === undefined) throw new InvalidBlobKeyError(key);
+    if (this.trimming) throw new Error('retireAppended while trimAppended runs');
+    const { series, seq } = parsed;
+    const dir = join(this.root, ...series.split('/'));
+    const state = this.states.get(series);
+    if (state === undefined) {
+      // Not in memory: the next append would continue the newest segment on disk; the older
+      // ones are final. An append discovering meanwhile can only pick that newest one or later.
+      if (seq === (await newestSegment(dir))) return false;
+    } else if (seq > state.seq) {
+      return false;
+    } else if (seq === state.seq) {
+      if (this.appending.has(series) || state.size > indexedEnd) return false;
+      state.rotatePending = true;
+      await this.closeHandle(state);
+    }
+    return removeSegmentWithin(join(dir, segmentName(seq)), indexedEnd);
+  }
+
+  /**
+   * Deletes every segment of a series and then its folder (BlobStore.deleteSeries), after the
+   * append running on it, if any; appends called meanwhile wait and then start a new segment 1.
+   */
+  deleteSeries(series: string): Promise<number> {
+    if (!isValidBlobKey(series)) return Promise.reject(new InvalidBlobKeyError(series));
+    if (this.trimming) return Promise.reject(new Error('deleteSeries while trimAppended runs'));
+    const before = [this.appending.get(series), this.deleting.get(series)];
+    const run = Promise.allSettled(before).then(() => this.removeSeries(series));
+    // Appends wait for the deletion to settle, whatever its outcome.
+    track(this.deleting, series, run.catch(() => undefined));
+    return run;
+  }
+
+  private async removeSeries(series: string): Promise<number> {
+    const state = this.states.get(series);
+    if (state !== undefined) {
+      this.states.delete(series);
+      await this.closeHandle(state);
+    }
+    const dir = join(this.root, ...series.split('/'));
+    let deleted = 0;
+    for (const name of await readdirIfExists(dir)) {
+      if (!isSegmentName(name)) continue;
+      if (await unlinkIfExists(join(dir, name))) deleted += 1;
+    }
+    // Fails harmlessly when other keys live in the folder (ENOTEMPTY) or it is already gone.
+    // No fsyncs: what a crash brings back is unreferenced; recovery and the next sweep remove it.
+    await rmdir(dir).catch(() => undefined);
+    return deleted;
+  }
+
   /** Called when the object at `key` was deleted: its series must not append to it again. */
   forget(key: string): void {
     const slash = key.lastIndexOf('/');
@@ -134,21 +224,12 @@ export class SegmentAppender {
   /** First append to a series since open (or since its state was evicted): find its newest segment. */
   private async discover(series: string): Promise<SeriesState> {
     const dir = join(this.root, ...series.split('/'));
-    let names: string[] = [];
-    try {
-      names = await readdir(dir);
-    } catch (err) {
-      if (!isMissing(err)) throw err;
-    }
-    const seqs = names.flatMap((name) => {
-      const digits = SEGMENT_NAME.exec(name)?.[1];
-      return digits === undefined ? [] : [Number(digits)];
-    });
+    const newest = await newestSegment(dir);
     const state: SeriesState = {
       series, dir, seq: 1, size: 0, exists: false, handle: undefined, busy: false, rotatePending: false,
     };
-    if (seqs.length > 0) {
-      state.seq = Math.max(...seqs);
+    if (newest !== undefined) {
+      state.seq = newest;
       state.size = (await stat(join(dir, segmentName(state.seq)))).size;
       state.exists = true;
     }
@@ -237,6 +318,54 @@ export class SegmentAppender {
     for (const dir of changedDirs) await fsyncDirectory(dir);
     return { trimmedBytes, deletedObjects };
   }
+}
+
+/** The highest sequence number among the segment files in `dir`, or undefined when there are none. */
+async function newestSegment(dir: string): Promise<number | undefined> {
+  let newest: number | undefined;
+  for (const name of await readdirIfExists(dir)) {
+    const digits = SEGMENT_NAME.exec(name)?.[1];
+    if (digits !== undefined) newest = Math.max(newest ?? 0, Number(digits));
+  }
+  return newest;
+}
+
+async function readdirIfExists(dir: string): Promise<string[]> {
+  try {
+    return await readdir(dir);
+  } catch (err) {
+    if (isMissing(err)) return [];
+    throw err;
+  }
+}
+
+/** Unlinks `path`; false when there was nothing to unlink. */
+async function unlinkIfExists(path: string): Promise<boolean> {
+  try {
+    await unlink(path);
+    return true;
+  } catch (err) {
+    if (isMissing(err)) return false;
+    throw err;
+  }
+}
+
+/**
+ * Deletes a final segment unless it holds bytes beyond `indexedEnd` (never indexed: they may
+ * still be on their way, or be a failed commit's leftovers, which start-up recovery trims).
+ */
+async function removeSegmentWithin(path: string, indexedEnd: number): Promise<boolean> {
+  let size: number;
+  try {
+    size = (await stat(path)).size;
+  } catch (err) {
+    if (isMissing(err)) return true;
+    throw err;
+  }
+  if (size > indexedEnd) return false;
+  // No directory fsync: a segment a crash brings back is unreferenced, and recovery deletes it.
+  await unlinkIfExists(path);
+  return true;
 }
 
 /**

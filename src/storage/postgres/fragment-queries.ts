@@ -1,6 +1,6 @@
 import type pg from 'pg';
-import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
-import type { FragmentTimeRange, FragmentTimestampKind } from '../index-store.js';
+import type { FragmentRecord, FragmentSummary, NewFragment } from '../../domain/fragment.js';
+import type { DeletedFragments, FragmentTimeRange, FragmentTimestampKind } from '../index-store.js';
 import { inTransaction, type Queryable } from './pool.js';
 import {
   FRAGMENT_COLUMNS,
@@ -127,6 +127,26 @@ export class FragmentQueries {
     return result.rows.map(toFragmentRecord);
   }
 
+  /** As list / listInRange, without the frame index, tags and location (ListFragments pages). */
+  async listSummaries(
+    streamId: number,
+    afterNumber: string,
+    range: FragmentTimeRange | undefined,
+    limit: number,
+  ): Promise<FragmentSummary[]> {
+    const inRange = range
+      ? `AND ${timestampColumn(range.by)} BETWEEN CEIL($4::numeric) AND FLOOR($5::numeric)`
+      : '';
+    const bounds = range ? [finiteMs(range.startMs, 'startMs'), finiteMs(range.endMs, 'endMs')] : [];
+    const result = await this.pool.query<SummaryRow>(
+      `SELECT fragment_number, producer_ts_ms, server_ts_ms, duration_ms, size FROM fragments
+       WHERE stream_id = $1 AND fragment_number > $2 ${inRange}
+       ORDER BY fragment_number LIMIT $3`,
+      [streamId, afterNumber, limit, ...bounds],
+    );
+    return result.rows.map(toSummary);
+  }
+
   async byTime(streamId: number, range: FragmentTimeRange, limit: number, newestFirst: boolean): Promise<FragmentRecord[]> {
     const column = timestampColumn(range.by);
     const direction = newestFirst ? 'DESC' : 'ASC';
@@ -165,13 +185,29 @@ export class FragmentQueries {
     return toSafeInteger(result.rows[0]?.n ?? '0', 'timestamp count');
   }
 
-  /** Retention: one statement, so a node sweeping a stream never sees half of another's sweep. */
-  async deleteBefore(streamId: number, serverTimestampMs: number): Promise<number> {
-    const result = await this.pool.query(
-      'DELETE FROM fragments WHERE stream_id = $1 AND server_ts_ms < CEIL($2::numeric)',
-      [streamId, finiteMs(serverTimestampMs, 'serverTimestampMs')],
+  /**
+   * Retention: one statement, so a node sweeping a stream never sees half of another's sweep; the
+   * oldest first, and RETURNING reports the blob objects that lost fragments.
+   */
+  async deleteBefore(streamId: number, serverTimestampMs: number, limit: number | undefined): Promise<DeletedFragments> {
+    const result = await this.pool.query<{ blob_key: string; end_offset: string }>(
+      `DELETE FROM fragments WHERE ctid IN (
+         SELECT ctid FROM fragments WHERE stream_id = $1 AND server_ts_ms < CEIL($2::numeric)
+         ORDER BY server_ts_ms LIMIT $3)
+       RETURNING blob_key, (blob_offset + size)::text AS end_offset`,
+      [streamId, finiteMs(serverTimestampMs, 'serverTimestampMs'), limit ?? null],
     );
-    return result.rowCount ?? 0;
+    const blobEnds = new Map<string, number>();
+    for (const row of result.rows) {
+      const end = toSafeInteger(row.end_offset, 'blob end');
+      blobEnds.set(row.blob_key, Math.max(blobEnds.get(row.blob_key) ?? 0, end));
+    }
+    return { count: result.rows.length, blobEnds };
+  }
+
+  async isBlobReferenced(key: string): Promise<boolean> {
+    const result = await this.pool.query('SELECT 1 FROM fragments WHERE blob_key = $1 LIMIT 1', [key]);
+    return result.rows.length > 0;
   }
 
   async get(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined> {
@@ -207,4 +243,23 @@ export class FragmentQueries {
     );
     return new Map(result.rows.map((row) => [row.blob_key, toSafeInteger(row.end_offset, 'blob extent')]));
   }
+}
+
+interface SummaryRow {
+  fragment_number: string;
+  producer_ts_ms: Int8;
+  server_ts_ms: Int8;
+  duration_ms: Int8;
+  size: Int8;
+}
+
+function toSummary(row: SummaryRow): FragmentSummary {
+  const int = (value: Int8, column: string) => toSafeInteger(value, `fragments.${column}`);
+  return {
+    fragmentNumber: row.fragment_number,
+    producerTimestampMs: int(row.producer_ts_ms, 'producer_ts_ms'),
+    serverTimestampMs: int(row.server_ts_ms, 'server_ts_ms'),
+    durationMs: int(row.duration_ms, 'duration_ms'),
+    size: int(row.size, 'size'),
+  };
 }

@@ -1,7 +1,7 @@
 import type pg from 'pg';
-import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
+import type { FragmentRecord, FragmentSummary, NewFragment } from '../../domain/fragment.js';
 import type { NewStream, StreamPatch, StreamRecord } from '../../domain/stream.js';
-import type { FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
+import type { DeletedFragments, FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
 import { FragmentQueries } from './fragment-queries.js';
 import { migrate } from './migrations.js';
 import { createPool, inTransaction, redactedUrl, type Queryable } from './pool.js';
@@ -160,6 +160,14 @@ export class PostgresIndexStore implements IndexStore {
     return this.fragments.listInRange(streamId, afterNumber, query.range, query.limit);
   }
 
+  async listFragmentSummaries(
+    streamId: number,
+    query: { afterNumber?: string; range?: FragmentTimeRange; limit: number },
+  ): Promise<FragmentSummary[]> {
+    checkLimit('listFragmentSummaries', query.limit);
+    return this.fragments.listSummaries(streamId, query.afterNumber ?? '', query.range, query.limit);
+  }
+
   async fragmentsByTime(
     streamId: number,
     query: { range: FragmentTimeRange; limit: number; newestFirst?: boolean },
@@ -179,8 +187,20 @@ export class PostgresIndexStore implements IndexStore {
     return this.fragments.countTimestampsBefore(streamId, query);
   }
 
-  async deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number> {
-    return this.fragments.deleteBefore(streamId, serverTimestampMs);
+  async deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments> {
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+      throw new RangeError(`deleteFragmentsBefore limit must be a positive integer, got ${limit}`);
+    }
+    return this.fragments.deleteBefore(streamId, serverTimestampMs, limit);
+  }
+
+  async isBlobReferenced(key: string): Promise<boolean> {
+    return this.fragments.isBlobReferenced(key);
+  }
+
+  async streamExists(streamId: number): Promise<boolean> {
+    const result = await this.pool.query('SELECT 1 FROM streams WHERE stream_id = $1', [streamId]);
+    return result.rows.length > 0;
   }
 
   async getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined> {

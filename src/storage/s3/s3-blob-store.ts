@@ -116,10 +116,47 @@ export class S3BlobStore implements BlobStore {
     await this.client.send(new DeleteObjectCommand({ Bucket: ref.bucket, Key: ref.key }));
   }
 
-  async *list(prefix: string): AsyncIterable<string> {
-    if (prefix !== '' && !(prefix.endsWith('/') && isValidBlobKey(prefix.slice(0, -1)))) {
-      throw new InvalidBlobKeyError(prefix);
+  /**
+   * Each append is an object of its own, written whole before the index can point at it: an
+   * object no longer than what was indexed in it holds nothing still waiting for the index.
+   */
+  async retireAppended(key: string, indexedEnd: number): Promise<boolean> {
+    const size = await this.size(key);
+    if (size === undefined) return true;
+    if (size > indexedEnd) return false;
+    await this.delete(key);
+    return true;
+  }
+
+  async deleteSeries(series: string): Promise<number> {
+    if (!isValidBlobKey(series)) throw new InvalidBlobKeyError(series);
+    let deleted = 0;
+    for await (const object of this.listObjects(`${series}/`)) {
+      await this.delete(object.key);
+      deleted++;
     }
+    return deleted;
+  }
+
+  async *listFolders(prefix: string): AsyncIterable<string> {
+    checkFolderPrefix(prefix);
+    const fullPrefix = this.location.prefix === '' ? prefix : `${this.location.prefix}/${prefix}`;
+    let ContinuationToken: string | undefined;
+    do {
+      const page = await this.client.send(
+        new ListObjectsV2Command({ Bucket: this.location.bucket, Prefix: fullPrefix, Delimiter: '/', ContinuationToken }),
+      );
+      for (const common of page.CommonPrefixes ?? []) {
+        if (common.Prefix === undefined) continue;
+        const folder = this.keyOf(common.Prefix);
+        if (isValidBlobKey(folder.slice(0, -1))) yield folder;
+      }
+      ContinuationToken = page.IsTruncated ? page.NextContinuationToken : undefined;
+    } while (ContinuationToken !== undefined);
+  }
+
+  async *list(prefix: string): AsyncIterable<string> {
+    checkFolderPrefix(prefix);
     for await (const object of this.listObjects(prefix)) yield object.key;
   }
 
@@ -215,6 +252,11 @@ export class S3BlobStore implements BlobStore {
   private keyOf(objectKey: string): string {
     return this.location.prefix === '' ? objectKey : objectKey.slice(this.location.prefix.length + 1);
   }
+}
+
+/** A folder prefix of our key space: '' or a valid key followed by '/'. */
+function checkFolderPrefix(prefix: string): void {
+  if (prefix !== '' && !(prefix.endsWith('/') && isValidBlobKey(prefix.slice(0, -1)))) throw new InvalidBlobKeyError(prefix);
 }
 
 export function createS3Client(options: S3Options): S3Client {

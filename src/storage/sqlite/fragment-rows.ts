@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import type { FragmentRecord, FragmentTag, NewFragment } from '../../domain/fragment.js';
+import type { FragmentRecord, FragmentSummary, FragmentTag, NewFragment } from '../../domain/fragment.js';
 import type { FragmentTimestampKind } from '../index-store.js';
 
 /**
@@ -26,6 +26,10 @@ interface FragmentRow {
 const FRAGMENT_COLUMNS = `stream_id, fragment_number, cluster_timecode, producer_ts_ms, server_ts_ms,
   duration_ms, size, header_id, blob_key, blob_offset, frame_index, tags_json`;
 
+/** A FragmentSummary's columns, aliased to its field names so rows need no mapping. */
+const SUMMARY_COLUMNS = `fragment_number AS fragmentNumber, producer_ts_ms AS producerTimestampMs,
+  server_ts_ms AS serverTimestampMs, duration_ms AS durationMs, size`;
+
 type Statement<P extends unknown[] | object, R = unknown> = Database.Statement<P, R>;
 
 export interface ListParams {
@@ -48,18 +52,46 @@ export interface CountParams {
   beforeNumber: string;
 }
 
+/** How many fragments a time range holds (up to a cap), and its lowest and highest number. */
+export interface RangeSpan {
+  n: number;
+  first: string | null;
+  last: string | null;
+}
+
+/** Fragment numbers in [fromNumber, throughNumber], both inclusive. */
+export interface SpanParams {
+  streamId: number;
+  fromNumber: string;
+  throughNumber: string;
+  limit: number;
+}
+
 /** One prepared statement per timestamp kind: each can then use its own index. */
 type PerKind<S> = Readonly<Record<FragmentTimestampKind, S>>;
+
+/** What deleteFragmentsBefore reports per removed row. */
+export interface DeletedRow {
+  blob_key: string;
+  end_offset: number;
+}
 
 export interface FragmentStatements {
   readonly insertFragment: Statement<FragmentRow>;
   readonly listFragments: Statement<ListParams, FragmentRow>;
   readonly listFragmentsInRange: PerKind<Statement<ListParams & TimeRangeParams, FragmentRow>>;
+  readonly listSummaries: Statement<ListParams, FragmentSummary>;
+  readonly listSummariesInRange: PerKind<Statement<ListParams & TimeRangeParams, FragmentSummary>>;
+  readonly listSummariesInSpan: PerKind<Statement<SpanParams & TimeRangeParams, FragmentSummary>>;
+  readonly listSummariesAfterInSpan: PerKind<Statement<ListParams & { throughNumber: string } & TimeRangeParams, FragmentSummary>>;
+  readonly spanInRange: PerKind<Statement<Omit<TimeRangeParams, 'limit'> & { cap: number }, RangeSpan>>;
   readonly fragmentsByTime: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly fragmentsByTimeNewestFirst: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly countFragmentsBefore: PerKind<Statement<CountParams, number>>;
   readonly countTimestampsBefore: PerKind<Statement<Omit<CountParams, 'beforeNumber'>, number>>;
-  readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number }>;
+  readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>;
+  readonly hasFragmentsBefore: Statement<{ streamId: number; beforeMs: number }, number>;
+  readonly isBlobReferenced: Statement<[string], number>;
   readonly selectFragment: Statement<[number, string], FragmentRow>;
   readonly deleteStreamFragments: Statement<[number]>;
   readonly referencedExtents: Statement<[], { blob_key: string; end_offset: number }>;
@@ -99,6 +131,47 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
          ORDER BY fragment_number LIMIT @limit`,
       ),
     ),
+    listSummaries: db.prepare<ListParams, FragmentSummary>(
+      `SELECT ${SUMMARY_COLUMNS} FROM fragments
+       WHERE stream_id = @streamId AND fragment_number > @afterNumber
+       ORDER BY fragment_number LIMIT @limit`,
+    ),
+    // Both walk the primary key in number order, testing the timestamp row by row: cheap while
+    // most rows walked are in the range. The first serves wide ranges, the second a range's span.
+    listSummariesInRange: perKind((column) =>
+      db.prepare<ListParams & TimeRangeParams, FragmentSummary>(
+        `SELECT ${SUMMARY_COLUMNS} FROM fragments
+         WHERE stream_id = @streamId AND fragment_number > @afterNumber
+           AND ${column} BETWEEN @startMs AND @endMs
+         ORDER BY fragment_number LIMIT @limit`,
+      ),
+    ),
+    // A range's span: from its first number, or from the cursor once that is past it.
+    listSummariesInSpan: perKind((column) =>
+      db.prepare<SpanParams & TimeRangeParams, FragmentSummary>(
+        `SELECT ${SUMMARY_COLUMNS} FROM fragments
+         WHERE stream_id = @streamId AND fragment_number BETWEEN @fromNumber AND @throughNumber
+           AND ${column} BETWEEN @startMs AND @endMs
+         ORDER BY fragment_number LIMIT @limit`,
+      ),
+    ),
+    listSummariesAfterInSpan: perKind((column) =>
+      db.prepare<ListParams & { throughNumber: string } & TimeRangeParams, FragmentSummary>(
+        `SELECT ${SUMMARY_COLUMNS} FROM fragments
+         WHERE stream_id = @streamId AND fragment_number > @afterNumber AND fragment_number <= @throughNumber
+           AND ${column} BETWEEN @startMs AND @endMs
+         ORDER BY fragment_number LIMIT @limit`,
+      ),
+    ),
+    // A range's size, counted no further than @cap, with its lowest and highest number, from the
+    // (timestamp, number) index alone; first and last are the range's own only when n < @cap.
+    spanInRange: perKind((column) =>
+      db.prepare<Omit<TimeRangeParams, 'limit'> & { cap: number }, RangeSpan>(
+        `SELECT COUNT(*) AS n, MIN(fragment_number) AS first, MAX(fragment_number) AS last
+         FROM (SELECT fragment_number FROM fragments
+               WHERE stream_id = @streamId AND ${column} BETWEEN @startMs AND @endMs LIMIT @cap)`,
+      ),
+    ),
     fragmentsByTime: perKind((column) =>
       db.prepare<TimeRangeParams, FragmentRow>(
         `SELECT ${FRAGMENT_COLUMNS} FROM fragments
@@ -130,9 +203,25 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
         )
         .pluck(),
     ),
-    deleteFragmentsBefore: db.prepare<{ streamId: number; beforeMs: number }>(
-      'DELETE FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs',
+    // The oldest first (a LIMIT in SQLite reads -1 as "no limit"); RETURNING tells the caller
+    // which blob objects lost fragments, read from the rows this very statement removed.
+    deleteFragmentsBefore: db.prepare<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>(
+      `DELETE FROM fragments WHERE rowid IN (
+         SELECT rowid FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs
+         ORDER BY server_ts_ms LIMIT @limit)
+       RETURNING blob_key, blob_offset + size AS end_offset`,
     ),
+    // A read, from the server-time index: most sweeps of most streams find nothing to delete,
+    // and a DELETE that removes nothing still takes the write lock.
+    hasFragmentsBefore: db
+      .prepare<{ streamId: number; beforeMs: number }, number>(
+        'SELECT EXISTS (SELECT 1 FROM fragments WHERE stream_id = @streamId AND server_ts_ms < @beforeMs)',
+      )
+      .pluck(),
+    // Answered from the fragments_by_blob_end index without touching the table.
+    isBlobReferenced: db
+      .prepare<[string], number>('SELECT EXISTS (SELECT 1 FROM fragments WHERE blob_key = ?)')
+      .pluck(),
     selectFragment: db.prepare<[number, string], FragmentRow>(
       `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE stream_id = ? AND fragment_number = ?`,
     ),

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
-import type { FragmentRecord, NewFragment } from '../../domain/fragment.js';
+import type { FragmentRecord, FragmentSummary, NewFragment } from '../../domain/fragment.js';
 import type {
   ImageGenerationConfiguration,
   NewStream,
@@ -11,7 +11,7 @@ import type {
   StreamRecord,
   StreamStatus,
 } from '../../domain/stream.js';
-import type { FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
+import type { DeletedFragments, FragmentTimeRange, FragmentTimestampKind, IndexStore } from '../index-store.js';
 import {
   plainBytes,
   prepareFragmentStatements,
@@ -50,6 +50,17 @@ const STREAM_COLUMNS = `stream_id, name, arn, device_name, media_type, kms_key_i
   creation_time_ms, data_retention_hours, storage_tier, image_generation_json, notification_json`;
 
 const BUSY_TIMEOUT_MS = 5_000;
+
+/**
+ * Time ranges of up to this many fragments get their fragment-number span looked up before a
+ * listing walks them (well under a millisecond in the (timestamp, number) index).
+ */
+const DEFAULT_SPAN_LOOKUP_MAX = 5_000;
+
+export interface SqliteIndexOptions {
+  /** Tests lower it to reach both listing paths with a few rows. */
+  readonly spanLookupMax?: number;
+}
 
 function prepareStatements(db: Database.Database) {
   return {
@@ -100,16 +111,17 @@ export class SqliteIndexStore implements IndexStore {
     private readonly db: Database.Database,
     private readonly stmts: Statements,
     private readonly fragmentStmts: FragmentStatements,
+    private readonly spanLookupMax: number,
   ) {}
 
   /** Opens (creating it and its parent directories if needed) and migrates the database at `path`. */
-  static open(path: string): SqliteIndexStore {
+  static open(path: string, options: SqliteIndexOptions = {}): SqliteIndexStore {
     mkdirSync(dirname(path), { recursive: true });
     const db = new Database(path);
     try {
       configureConnection(db);
       migrate(db);
-      return new SqliteIndexStore(db, prepareStatements(db), prepareFragmentStatements(db));
+      return new SqliteIndexStore(db, prepareStatements(db), prepareFragmentStatements(db), options.spanLookupMax ?? DEFAULT_SPAN_LOOKUP_MAX);
     } catch (err) {
       db.close();
       throw err;
@@ -235,6 +247,32 @@ export class SqliteIndexStore implements IndexStore {
     return rows.map(toFragmentRecord);
   }
 
+  async listFragmentSummaries(
+    streamId: number,
+    query: { afterNumber?: string; range?: FragmentTimeRange; limit: number },
+  ): Promise<FragmentSummary[]> {
+    checkLimit('listFragmentSummaries', query.limit);
+    const params = { streamId, afterNumber: query.afterNumber ?? '', limit: query.limit };
+    const { range } = query;
+    if (!range) return this.fragmentStmts.listSummaries.all(params);
+    const timeRange = { streamId, startMs: range.startMs, endMs: range.endMs };
+    // One read transaction: the span and the page come from the same snapshot.
+    return this.db.transaction(() => {
+      // Walking the number order from the cursor reads every fragment before the range (a range
+      // at the end of a long stream) and after it (a range in the middle) too. For a range of at
+      // most spanLookupMax fragments, its span of numbers comes cheaply from the (timestamp,
+      // number) index, and the walk covers only that span; a wider one mostly matches anyway.
+      const span = this.fragmentStmts.spanInRange[range.by].get({ ...timeRange, cap: this.spanLookupMax + 1 });
+      if (!span?.first || !span.last) return [];
+      if (span.n > this.spanLookupMax) return this.fragmentStmts.listSummariesInRange[range.by].all({ ...params, ...timeRange });
+      if (params.afterNumber < span.first) {
+        const first = { ...timeRange, fromNumber: span.first, throughNumber: span.last, limit: query.limit };
+        return this.fragmentStmts.listSummariesInSpan[range.by].all(first);
+      }
+      return this.fragmentStmts.listSummariesAfterInSpan[range.by].all({ ...params, ...timeRange, throughNumber: span.last });
+    })();
+  }
+
   async fragmentsByTime(
     streamId: number,
     query: { range: FragmentTimeRange; limit: number; newestFirst?: boolean },
@@ -259,8 +297,17 @@ export class SqliteIndexStore implements IndexStore {
     return this.fragmentStmts.countTimestampsBefore[by].get({ streamId, ...params }) ?? 0;
   }
 
-  async deleteFragmentsBefore(streamId: number, serverTimestampMs: number): Promise<number> {
-    return this.fragmentStmts.deleteFragmentsBefore.run({ streamId, beforeMs: serverTimestampMs }).changes;
+  async deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments> {
+    if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
+      throw new RangeError(`deleteFragmentsBefore limit must be a positive integer, got ${limit}`);
+    }
+    const params = { streamId, beforeMs: serverTimestampMs };
+    if (this.fragmentStmts.hasFragmentsBefore.get(params) !== 1) return { count: 0, blobEnds: new Map() };
+    // One statement, so one implicit transaction: the rows it reports are the rows it removed.
+    const rows = this.fragmentStmts.deleteFragmentsBefore.all({ ...params, limit: limit ?? -1 });
+    const blobEnds = new Map<string, number>();
+    for (const row of rows) blobEnds.set(row.blob_key, Math.max(blobEnds.get(row.blob_key) ?? 0, row.end_offset));
+    return { count: rows.length, blobEnds };
   }
 
   async getFragment(streamId: number, fragmentNumber: string): Promise<FragmentRecord | undefined> {
@@ -271,6 +318,14 @@ export class SqliteIndexStore implements IndexStore {
   async referencedBlobExtents(): Promise<Map<string, number>> {
     const rows = this.fragmentStmts.referencedExtents.all();
     return new Map(rows.map((row) => [row.blob_key, row.end_offset]));
+  }
+
+  async isBlobReferenced(key: string): Promise<boolean> {
+    return this.fragmentStmts.isBlobReferenced.get(key) === 1;
+  }
+
+  async streamExists(streamId: number): Promise<boolean> {
+    return this.stmts.selectById.get(streamId) !== undefined;
   }
 
   async close(): Promise<void> {

@@ -74,7 +74,7 @@ describe('index database migrations', () => {
         .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fragments' AND sql IS NOT NULL ORDER BY name")
         .pluck()
         .all();
-      assert.deepEqual(indexes, ['fragments_by_blob_end', 'fragments_by_producer_ts', 'fragments_by_server_ts']);
+      assert.deepEqual(indexes, ['fragments_by_blob_end', 'fragments_by_producer_ts_number', 'fragments_by_server_ts_number', 'fragments_listing']);
     } finally {
       db.close();
     }

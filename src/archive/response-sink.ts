@@ -1,0 +1,55 @@
+import type { ServerResponse } from 'node:http';
+
+/**
+ * A streamed response body written with backpressure: `write` waits while the socket's buffer is
+ * full, so a slow reader holds the server to at most one buffer's worth (plus the chunk being
+ * written) instead of letting it queue the whole answer in memory. It stops, returning false,
+ * as soon as the client goes away.
+ */
+export class ResponseSink {
+  private gone = false;
+  private readonly closeWaiters = new Set<() => void>();
+
+  constructor(private readonly res: ServerResponse) {
+    res.once('close', () => {
+      // 'close' after a complete response is the normal end; before it, the client went away.
+      if (!res.writableFinished) this.gone = true;
+      for (const wake of this.closeWaiters) wake();
+      this.closeWaiters.clear();
+    });
+  }
+
+  /** True once the client has disconnected (or the response was destroyed). */
+  get closed(): boolean {
+    return this.gone || this.res.destroyed;
+  }
+
+  /** Writes one chunk; resolves true once the socket can take more, false if the client is gone. */
+  async write(chunk: Uint8Array): Promise<boolean> {
+    if (this.closed) return false;
+    if (this.res.write(chunk)) return true;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.res.off('drain', done);
+        this.closeWaiters.delete(done);
+        resolve();
+      };
+      this.res.once('drain', done);
+      this.closeWaiters.add(done);
+    });
+    return !this.closed;
+  }
+
+  /** Writes every chunk of `chunks` in order; false (and the source is released) if the client left. */
+  async pipe(chunks: AsyncIterable<Uint8Array> | Iterable<Uint8Array>): Promise<boolean> {
+    for await (const chunk of chunks) {
+      // Leaving the loop early closes the source (e.g. a file read stream) through return().
+      if (!(await this.write(chunk))) return false;
+    }
+    return true;
+  }
+
+  end(): void {
+    if (!this.res.writableEnded) this.res.end();
+  }
+}
