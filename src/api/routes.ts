@@ -1,3 +1,4 @@
+import { getClip } from './archived/get-clip.js';
 import { createStream } from './control/create-stream.js';
 import { deleteStream } from './control/delete-stream.js';
 import { describeImageGenerationConfiguration } from './control/describe-image-generation-configuration.js';
@@ -64,7 +65,7 @@ const implemented: readonly AnyOperation[] = [
 ];
 
 /** JSON input, streamed output. */
-const jsonStreaming: readonly AnyJsonStreamOperation[] = [getMediaForFragmentList, getMedia];
+const jsonStreaming: readonly AnyJsonStreamOperation[] = [getClip, getMediaForFragmentList, getMedia];
 
 const streaming: readonly StreamOperation[] = [putMedia];
 

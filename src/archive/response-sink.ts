@@ -28,6 +28,20 @@ export class ResponseSink {
   async write(chunk: Uint8Array): Promise<boolean> {
     if (this.closed) return false;
     if (this.res.write(chunk)) return true;
+    return this.drained();
+  }
+
+  /** Writes several chunks as one corked batch (one writev, not a write each), then waits as write does. */
+  async writeBatch(chunks: readonly Uint8Array[]): Promise<boolean> {
+    if (this.closed) return false;
+    this.res.cork();
+    let room = true;
+    for (const chunk of chunks) room = this.res.write(chunk);
+    this.res.uncork();
+    return room || this.drained();
+  }
+
+  private async drained(): Promise<boolean> {
     await new Promise<void>((resolve) => {
       const done = () => {
         this.res.off('drain', done);

@@ -3,13 +3,9 @@
  * as JSON lines. Exit codes: 0 listed, 1 the service refused (its AWS error name is printed),
  * 2 usage errors. Works against Amazon KVS too (pass the LIST_FRAGMENTS data endpoint).
  */
-import { createHash } from 'node:crypto';
 import { Command, Option } from 'commander';
-import { resolveCredentials, resolveRegion } from '../client/aws-config.js';
-import { httpErrorFrom } from '../client/errors.js';
-import { signRequest } from '../client/sigv4-sign.js';
-import { USER_AGENT } from '../client/version.js';
 import { endpointFrom, UsageError } from './put-media.js';
+import { signedPost } from './signed-post.js';
 
 interface ListFragmentsFlags {
   stream?: string;
@@ -117,18 +113,6 @@ function row(f: WireFragment): string {
 
 /** One signed POST /listFragments (restJson1); a non-200 answer becomes the AWS error it names. */
 async function call(input: ListFragmentsCommand, body: object): Promise<{ Fragments?: WireFragment[]; NextToken?: string | null }> {
-  const url = new URL('listFragments', input.endpoint.endsWith('/') ? input.endpoint : `${input.endpoint}/`);
-  const text = JSON.stringify(body);
-  let headers: Record<string, string> = { host: url.host, 'content-type': 'application/json', 'user-agent': USER_AGENT };
-  const credentials = await resolveCredentials(undefined);
-  if (credentials) {
-    const payloadHash = createHash('sha256').update(text).digest('hex');
-    headers = signRequest({ method: 'POST', path: url.pathname, headers }, { credentials, region: resolveRegion(input.region, url), nowMs: Date.now(), payloadHash });
-  }
-  // fetch sends Host itself (the same url.host that was signed) and refuses to be given one.
-  const sent = Object.fromEntries(Object.entries(headers).filter(([name]) => name !== 'host'));
-  const res = await fetch(url, { method: 'POST', headers: sent, body: text });
-  const answer = await res.text();
-  if (res.status !== 200) throw httpErrorFrom(res.status, Object.fromEntries(res.headers), answer);
-  return JSON.parse(answer) as { Fragments?: WireFragment[]; NextToken?: string | null };
+  const res = await signedPost(input.endpoint, 'listFragments', body, input.region);
+  return (await res.json()) as { Fragments?: WireFragment[]; NextToken?: string | null };
 }

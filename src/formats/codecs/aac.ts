@@ -1,7 +1,7 @@
 /**
  * AAC: the AudioSpecificConfig that Matroska (A_AAC) and MP4 (esds DecoderSpecificInfo) carry as
- * codec private data (ISO/IEC 14496-3 §1.6.2.1), its `mp4a.40.N` codec string (RFC 6381 §3.3)
- * and the ADTS header that MPEG-TS needs in front of each raw frame (ISO/IEC 13818-7 §6.2).
+ * codec private data (ISO/IEC 14496-3 §1.6.2.1) and its `mp4a.40.N` codec string (RFC 6381
+ * §3.3). ADTS framing for MPEG-TS is formats/mpeg-ts/adts.ts (give it `coreObjectType`).
  */
 import { BitReader } from './bit-reader.js';
 import { CodecConfigError } from './codec-error.js';
@@ -80,28 +80,4 @@ function readSamplingFrequency(bits: BitReader): { index: number; frequency: num
 /** RFC 6381 §3.3: `mp4a.40.` + the audio object type as signalled. */
 export function aacCodecString(config: Pick<AudioSpecificConfig, 'audioObjectType'>): string {
   return `mp4a.40.${config.audioObjectType}`;
-}
-
-const ADTS_HEADER_BYTES = 7;
-
-/**
- * ISO/IEC 13818-7 §6.2.1 adts_fixed_header + adts_variable_header without CRC, for one raw frame
- * of `payloadBytes`. ADTS can only say profiles 1–4 and indexed frequencies; others are refused.
- */
-export function adtsHeader(config: AudioSpecificConfig, payloadBytes: number): Uint8Array {
-  const profile = config.coreObjectType - 1; // profile_ObjectType
-  if (profile < 0 || profile > 3) throw new CodecConfigError(`AAC object type ${config.coreObjectType} has no ADTS profile`);
-  if (config.samplingFrequencyIndex === EXPLICIT_FREQUENCY) throw new CodecConfigError('ADTS needs an indexed sampling frequency');
-  const frameLength = payloadBytes + ADTS_HEADER_BYTES; // aac_frame_length includes the header
-  if (frameLength > 0x1fff) throw new CodecConfigError(`AAC frame of ${payloadBytes} bytes is too long for ADTS`);
-  const channels = config.channelConfiguration;
-  return Uint8Array.of(
-    0xff, // syncword (12 bits) …
-    0xf1, // … ID 0 (MPEG-4), layer 00, protection_absent 1
-    (profile << 6) | (config.samplingFrequencyIndex << 2) | (channels >>> 2), // profile, sampling index, private bit, channel config high bit
-    ((channels & 0b11) << 6) | (frameLength >>> 11), // channel config, originality, home, copyright bits, frame length high bits
-    (frameLength >>> 3) & 0xff,
-    ((frameLength & 0b111) << 5) | 0x1f, // frame length low bits, buffer fullness 0x7FF (variable rate) …
-    0xfc, // … buffer fullness low bits, number_of_raw_data_blocks_in_frame 0
-  );
 }

@@ -34,10 +34,10 @@ export interface TrackSamples {
   readonly trackNumber: number;
   readonly timescale: number;
   /** Presentation time of each sample, decode order, in ticks since the origin. */
-  readonly presentationTimes: number[];
+  readonly presentationTimes: Float64Array;
   /** Stored duration in ticks; 0 where the frame index has none. */
-  readonly storedDurations: number[];
-  readonly sizes: number[];
+  readonly storedDurations: Float64Array;
+  readonly sizes: Uint32Array;
   readonly keys: boolean[];
 }
 
@@ -52,7 +52,8 @@ export interface SampleCollection {
 
 /**
  * Collects the frames of the selected tracks. Times are `producerTimestampMs - originMs` plus the
- * frame's timecode × `timecodeScaleNs`, rounded once per frame, so nothing accumulates.
+ * frame's timecode × `timecodeScaleNs`, rounded once per frame, so nothing accumulates. Arrays
+ * are sized by a counting pass first: a 200-fragment clip has tens of thousands of frames.
  */
 export function collectSamples(
   fragments: readonly IndexedFragment[],
@@ -61,23 +62,45 @@ export function collectSamples(
   originMs: number,
 ): SampleCollection {
   const indexOf = new Map(selection.map((s, i) => [s.trackNumber, i]));
-  const tracks: TrackSamples[] = selection.map((s) => ({ ...s, presentationTimes: [], storedDurations: [], sizes: [], keys: [] }));
-  const order: number[] = [];
-  const payloadRanges = fragments.map((fragment) => {
-    const ranges: number[] = [];
+  const counts = selection.map(() => 0);
+  const perFragment = fragments.map((fragment) => {
+    let selected = 0;
+    for (const frame of fragment.frames) {
+      const t = indexOf.get(frame.track);
+      if (t === undefined) continue;
+      counts[t]! += 1;
+      selected++;
+    }
+    return selected;
+  });
+  const tracks: TrackSamples[] = selection.map((s, t) => ({
+    ...s,
+    presentationTimes: new Float64Array(counts[t]!),
+    storedDurations: new Float64Array(counts[t]!),
+    sizes: new Uint32Array(counts[t]!),
+    keys: new Array<boolean>(counts[t]!).fill(false),
+  }));
+  const order = new Uint8Array(perFragment.reduce((a, b) => a + b, 0));
+  const filled = selection.map(() => 0);
+  let k = 0;
+  const payloadRanges = fragments.map((fragment, f) => {
+    const ranges = new Uint32Array(2 * perFragment[f]!);
+    let r = 0;
     const baseMs = fragment.producerTimestampMs - originMs;
     for (const frame of fragment.frames) {
       const t = indexOf.get(frame.track);
       if (t === undefined) continue;
       const track = tracks[t]!;
-      track.presentationTimes.push(msAndNsToTicks(baseMs, frame.timecode * timecodeScaleNs, track.timescale));
-      track.storedDurations.push(nsToTicks(frame.duration * timecodeScaleNs, track.timescale));
-      track.sizes.push(frame.size);
-      track.keys.push(frame.key);
-      order.push(t);
-      ranges.push(frame.offset, frame.size);
+      const i = filled[t]!++;
+      track.presentationTimes[i] = msAndNsToTicks(baseMs, frame.timecode * timecodeScaleNs, track.timescale);
+      track.storedDurations[i] = frame.duration === 0 ? 0 : nsToTicks(frame.duration * timecodeScaleNs, track.timescale);
+      track.sizes[i] = frame.size;
+      track.keys[i] = frame.key;
+      order[k++] = t;
+      ranges[r++] = frame.offset;
+      ranges[r++] = frame.size;
     }
-    return Uint32Array.from(ranges);
+    return ranges;
   });
-  return { tracks, order: Uint8Array.from(order), payloadRanges };
+  return { tracks, order, payloadRanges };
 }

@@ -89,16 +89,17 @@ export function buildProgressiveHeader(movie: ProgressiveMovie): ProgressiveHead
   const brands = progressiveBrands(movie.tracks);
   const fileType = ftyp(MAJOR_BRAND, MINOR_VERSION, brands);
   const mdatHead = boxHeader('mdat', layout.payloadBytes);
+  const tables = movie.tracks.map((track, t) => fixedSampleTables(track, layout.samplesPerChunk[t]!));
   // The moov's size does not depend on the offsets' values, only on stco vs co64: build, measure, rebuild.
   let large = false;
-  let moov = buildMoov(movie, layout, 0, large);
+  let moov = buildMoov(movie, tables, layout, 0, large);
   let payloadStart = fileType.length + moov.length + mdatHead.length;
   if (payloadStart + layout.payloadBytes > MAX_32) {
     large = true;
-    moov = buildMoov(movie, layout, 0, large);
+    moov = buildMoov(movie, tables, layout, 0, large);
     payloadStart = fileType.length + moov.length + mdatHead.length;
   }
-  moov = buildMoov(movie, layout, payloadStart, large);
+  moov = buildMoov(movie, tables, layout, payloadStart, large);
   const header = new Uint8Array(payloadStart);
   header.set(fileType, 0);
   header.set(moov, fileType.length);
@@ -112,7 +113,7 @@ function progressiveBrands(tracks: readonly ProgressiveTrack[]): string[] {
   return brands;
 }
 
-function buildMoov(movie: ProgressiveMovie, layout: ChunkLayout, payloadStart: number, large: boolean): Uint8Array {
+function buildMoov(movie: ProgressiveMovie, tables: readonly Uint8Array[][], layout: ChunkLayout, payloadStart: number, large: boolean): Uint8Array {
   const traks: Uint8Array[] = [];
   let movieDuration = 0;
   movie.tracks.forEach((track, t) => {
@@ -128,7 +129,7 @@ function buildMoov(movie: ProgressiveMovie, layout: ChunkLayout, payloadStart: n
         mediaDuration: sumOf(track.timeline.durations),
         movieDuration: trackDuration,
         edits,
-        sampleTables: sampleTables(track, layout.samplesPerChunk[t]!, offsets, large),
+        sampleTables: [...tables[t]!, chunkOffsets(offsets, large)],
         bitrates: track.codec.media === 'audio' ? audioBitrates(track) : undefined,
       }),
     );
@@ -152,11 +153,12 @@ function editList(track: ProgressiveTrack, movieTimescale: number): EditListEntr
   return edits;
 }
 
-function sampleTables(track: ProgressiveTrack, samplesPerChunk: number[], offsets: number[], large: boolean): Uint8Array[] {
+/** Every sample table but the chunk offsets, which depend on where the mdat starts. */
+function fixedSampleTables(track: ProgressiveTrack, samplesPerChunk: number[]): Uint8Array[] {
   const tables = [stts(track.timeline.durations)];
   if (track.timeline.compositionOffsets) tables.push(ctts(track.timeline.compositionOffsets));
   if (!allTrue(track.keys)) tables.push(stss(track.keys));
-  tables.push(stsc(samplesPerChunk), stsz(track.sizes), chunkOffsets(offsets, large));
+  tables.push(stsc(samplesPerChunk), stsz(track.sizes));
   return tables;
 }
 

@@ -55,15 +55,15 @@ export function rescaleUp(ticks: number, from: number, to: number): number {
 /**
  * Snaps audio frame times onto the grid their nominal durations make (1024 samples an AAC frame),
  * as long as each stays within `toleranceTicks` of its stored time: millisecond Matroska
- * timecodes jitter by up to half a millisecond, real gaps are larger and are kept.
+ * timecodes jitter by up to half a millisecond, real gaps are larger and are kept. With
+ * `previousEnd` (where the track's previous segment ended) the first frame snaps onto that too.
  */
-export function snapToFrameGrid(times: ArrayLike<number>, nominalDurations: ArrayLike<number>, toleranceTicks: number): number[] {
-  const out: number[] = [];
+export function snapToFrameGrid(times: ArrayLike<number>, nominalDurations: ArrayLike<number>, toleranceTicks: number, previousEnd?: number): Float64Array {
+  const out = new Float64Array(times.length);
   for (let i = 0; i < times.length; i++) {
     const stored = times[i] as number;
-    const previous = out[i - 1];
-    const expected = previous === undefined ? stored : previous + (nominalDurations[i - 1] as number);
-    out.push(Math.abs(stored - expected) <= toleranceTicks ? expected : stored);
+    const expected = i > 0 ? out[i - 1]! + (nominalDurations[i - 1] as number) : (previousEnd ?? stored);
+    out[i] = Math.abs(stored - expected) <= toleranceTicks ? expected : stored;
   }
   return out;
 }

@@ -39,12 +39,11 @@ export function trackTimeline(codec: TrackCodec, samples: TrackSamples, options:
   let times: ArrayLike<number> = samples.presentationTimes;
   let lastDuration = samples.storedDurations[count - 1] ?? 0;
   if (codec.media === 'audio') {
-    const nominal = samples.sizes.map((size) => audioFrameSamples(codec, size));
+    const nominal = new Float64Array(count);
+    for (let i = 0; i < count; i++) nominal[i] = audioFrameSamples(codec, samples.sizes[i]!);
     // One stored tick (1 ms at the usual TimecodeScale) of slack: rounding, not a gap.
     const tolerance = Math.max(1, nsToTicks(options.timecodeScaleNs, samples.timescale));
-    const anchored = options.previousEnd !== undefined ? [options.previousEnd, ...samples.presentationTimes] : samples.presentationTimes;
-    const snapped = snapToFrameGrid(anchored, options.previousEnd !== undefined ? [0, ...nominal] : nominal, tolerance);
-    times = options.previousEnd !== undefined ? snapped.slice(1) : snapped;
+    times = snapToFrameGrid(samples.presentationTimes, nominal, tolerance, options.previousEnd);
     lastDuration = nominal[count - 1] ?? 0;
   }
   if (options.nextStart !== undefined) {

@@ -36,6 +36,9 @@ function isTempFileName(name: string): boolean {
  * last segment is a segment file name (digits + '.seg') belong to append, and put refuses them.
  * Recovery after a crash: call trimAppended once, after open and before the first append.
  */
+/** Bytes per read of get(). */
+const READ_CHUNK_BYTES = 1024 * 1024;
+
 export class FsBlobStore implements BlobStore {
   private readonly segments: SegmentAppender;
 
@@ -87,7 +90,9 @@ export class FsBlobStore implements BlobStore {
       }
       // Reading from the handle opened above, not the path, keeps the stat and the bytes from
       // the same object even if a put replaces it meanwhile. createReadStream's end is inclusive.
-      return handle.createReadStream({ start, end: end - 1 });
+      // Large chunks make long sequential reads (GetClip, segments) cheap; a read allocates no
+      // more than what is left of the range, so small ranges stay small.
+      return handle.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK_BYTES });
     } catch (err) {
       await handle.close();
       throw err;

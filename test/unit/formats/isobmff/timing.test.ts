@@ -46,12 +46,17 @@ describe('audio frame grid', () => {
   test('millisecond jitter is snapped to 1024-sample frames; a real gap is kept', () => {
     const exact = Array.from({ length: 50 }, (_, i) => i * 1024);
     const stored = exact.map((t) => Math.round(Math.round((t / 44100) * 1000) * 44.1)); // via 1 ms timecodes
-    assert.deepEqual(snapToFrameGrid(stored, exact.map(() => 1024), 45), exact);
+    assert.deepEqual([...snapToFrameGrid(stored, exact.map(() => 1024), 45)], exact);
     const gapped = [...stored.slice(0, 10), ...stored.slice(10).map((t) => t + 4410)]; // 100 ms hole
-    const snapped = snapToFrameGrid(gapped, gapped.map(() => 1024), 45);
+    const snapped = [...snapToFrameGrid(gapped, gapped.map(() => 1024), 45)];
     assert.deepEqual(snapped.slice(0, 10), exact.slice(0, 10));
     assert.equal(snapped[10], gapped[10]);
     assert.equal(snapped[11]! - snapped[10]!, 1024);
+  });
+
+  test('the first frame of a segment continues where the previous segment ended, if within rounding', () => {
+    assert.deepEqual([...snapToFrameGrid([1030, 2054], [1024, 1024], 45, 1024)], [1024, 2048]);
+    assert.deepEqual([...snapToFrameGrid([5000, 6024], [1024, 1024], 45, 1024)], [5000, 6024]);
   });
 });
 

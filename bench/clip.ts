@@ -1,0 +1,169 @@
+/**
+ * GetClip figures (prints, asserts nothing): a clip of N fragments of 720p H.264 from the real
+ * server (`bin/openkvs.js serve`, a child process) over loopback, against ffmpeg remuxing the very
+ * same Matroska bytes to MP4 (`ffmpeg -i same.mkv -c copy out.mp4`), alternating run by run.
+ * Both write their MP4 to a file in the same folder.
+ *   - wall time: curl's time from request start to last byte written (GetClip); process start → exit (ffmpeg);
+ *   - time to first byte of the GetClip answer (its moov is complete before any media byte);
+ *   - ratio ffmpeg / GetClip of the medians (> 1: GetClip is faster).
+ *
+ *   npm run build && node dist/bench/clip.js [--fragments 200] [--fragment-seconds 2] [--mbps 1.5] [--runs 7] [--dir DIR]
+ */
+import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { readFileSync, statSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, loadavg, tmpdir } from 'node:os';
+import path from 'node:path';
+import { performance } from 'node:perf_hooks';
+import { parseArgs } from 'node:util';
+import { REPO_ROOT, spawnServer } from '../test/helpers/process.js';
+import { rawPutMedia } from '../test/helpers/put-media.js';
+
+const { values: args } = parseArgs({
+  options: {
+    fragments: { type: 'string', default: '200' },
+    'fragment-seconds': { type: 'string', default: '2' },
+    mbps: { type: 'string', default: '1.5' },
+    runs: { type: 'string', default: '7' },
+    dir: { type: 'string' },
+  },
+});
+
+const FFMPEG = 'ffmpeg';
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+const START_MS = 1_700_000_000_000;
+const BASE_SECONDS = 10;
+const TARGET_RATIO = 2;
+const TARGET_TTFB_MS = 20;
+const CLK_TCK = 100; // Linux USER_HZ
+
+const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
+const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
+
+/**
+ * N fragments of 720p30 H.264 (a key frame every fragment-seconds, so one Cluster per fragment):
+ * 10 s encoded once, then looped with -c copy, so the bytes look like a camera's without
+ * encoding minutes of video.
+ */
+function makeSource(dir: string, fragments: number, fragmentSeconds: number, mbps: number): string {
+  const base = path.join(dir, 'base.mkv');
+  const gop = String(30 * fragmentSeconds);
+  const rate = `${mbps}M`;
+  execFileSync(FFMPEG, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=1280x720:rate=30', '-t', String(BASE_SECONDS), '-c:v', 'libx264', '-preset', 'ultrafast',
+    '-b:v', rate, '-maxrate', rate, '-bufsize', `${2 * mbps}M`, '-g', gop, '-keyint_min', gop, '-sc_threshold', '0', '-pix_fmt', 'yuv420p', base]);
+  const source = path.join(dir, 'source.mkv');
+  const total = fragments * fragmentSeconds;
+  const loops = Math.ceil(total / BASE_SECONDS) - 1;
+  execFileSync(FFMPEG, ['-v', 'error', '-y', '-stream_loop', String(loops), '-i', base, '-c', 'copy', '-t', String(total), source]);
+  return source;
+}
+
+/** Runs `command` under bash's `time`: wall ms (as measured here), user+sys CPU ms, and its stdout. */
+async function timed(command: string[]): Promise<{ wallMs: number; cpuMs: number; stdout: string }> {
+  const quoted = command.map((arg) => `'${arg.replace(/'/g, "'\\''")}'`).join(' ');
+  const started = performance.now();
+  const child = spawn('bash', ['-c', `TIMEFORMAT='%U %S'; time ${quoted}`]);
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const [code] = (await once(child, 'exit')) as [number | null];
+  const wallMs = performance.now() - started;
+  if (code !== 0) throw new Error(`${command[0]} exited with ${code}: ${stderr}`);
+  const [user, sys] = stderr.trim().split('\n').pop()!.split(' ').map(Number);
+  return { wallMs, cpuMs: (user! + sys!) * 1000, stdout };
+}
+
+/** CPU time (user + sys, ms) a process has used so far (Linux /proc, 10 ms ticks). */
+function processCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * (1000 / CLK_TCK);
+}
+
+interface Measured {
+  readonly wallMs: number;
+  /** CPU of every process doing the work: ffmpeg; or the server plus curl. */
+  readonly cpuMs: number;
+  readonly ttfbMs?: number;
+  readonly bytes?: number;
+}
+
+/** ffmpeg remux of the same bytes: process start → exit. */
+async function ffmpegRemux(source: string, out: string): Promise<Measured> {
+  const run = await timed([FFMPEG, '-v', 'error', '-y', '-i', source, '-c', 'copy', out]);
+  return { wallMs: run.wallMs, cpuMs: run.cpuMs };
+}
+
+/**
+ * POST /getClip (open mode: unsigned) with curl, a native client like the ffmpeg it is compared
+ * with, writing the body to `out`. Wall time and time to first byte are curl's own.
+ */
+async function getClip(url: string, stream: string, out: string, serverPid: number): Promise<Measured> {
+  const body = JSON.stringify({
+    StreamName: stream,
+    ClipFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: START_MS / 1000, EndTimestamp: START_MS / 1000 + 86_000 } },
+  });
+  const serverBefore = processCpuMs(serverPid);
+  const run = await timed(['curl', '-sS', '--fail', '-o', out, '-H', 'content-type: application/json', '--data-binary', body, '-w', '%{time_starttransfer} %{time_total} %{size_download}', `${url}/getClip`]);
+  const serverMs = processCpuMs(serverPid) - serverBefore;
+  const [ttfb, total, bytes] = run.stdout.trim().split(' ').map(Number);
+  return { ttfbMs: ttfb! * 1000, wallMs: total! * 1000, cpuMs: run.cpuMs + serverMs, bytes: bytes! };
+}
+
+async function main(): Promise<void> {
+  const fragments = Number(args.fragments);
+  const fragmentSeconds = Number(args['fragment-seconds']);
+  const runs = Number(args.runs);
+  const dir = await mkdtemp(path.join(args.dir ?? tmpdir(), 'openkvs-bench-clip-'));
+  const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: path.join(dir, 'data'), OPENKVS_LOG_LEVEL: 'info' });
+  try {
+    const source = makeSource(dir, fragments, fragmentSeconds, Number(args.mbps));
+    const sourceBytes = statSync(source).size;
+    const kv = new KinesisVideoClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+    await kv.send(new CreateStreamCommand({ StreamName: 'bench', DataRetentionInHours: 24 }));
+    kv.destroy();
+    const put = await rawPutMedia(server.url, readFileSync(source), {
+      headers: { 'x-amzn-stream-name': 'bench', 'x-amzn-fragment-timecode-type': 'RELATIVE', 'x-amzn-producer-start-timestamp': (START_MS / 1000).toFixed(3) },
+    });
+    const persisted = put.acks.filter((a) => a.EventType === 'PERSISTED').length;
+    console.log(`source: ${fragments} × ${fragmentSeconds} s of 720p30 H.264, ${(sourceBytes / 1e6).toFixed(1)} MB; ${persisted} fragments PERSISTED`);
+
+    // One untimed round each: page cache, JIT, connection setup paths.
+    await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4'));
+    const pid = server.child.pid!;
+    const warm = await getClip(server.url, 'bench', path.join(dir, 'clip.mp4'), pid);
+    const packets = (file: string) => execFileSync('ffprobe', ['-v', 'error', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', file], { encoding: 'utf8' }).trim();
+    console.log(`clip: ${(warm.bytes! / 1e6).toFixed(1)} MB, ${packets(path.join(dir, 'clip.mp4'))} packets (source ${packets(source)}, ffmpeg's MP4 ${packets(path.join(dir, 'ffmpeg.mp4'))})`);
+
+    const remux: Measured[] = [];
+    const clip: Measured[] = [];
+    for (let run = 0; run < runs; run++) {
+      // Alternate which goes first, so neither always runs on a cooler machine.
+      if (run % 2 === 0) remux.push(await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4')));
+      clip.push(await getClip(server.url, 'bench', path.join(dir, 'clip.mp4'), pid));
+      if (run % 2 === 1) remux.push(await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4')));
+    }
+    report(remux, clip, warm.bytes!);
+  } finally {
+    await server.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+function report(remux: Measured[], clip: Measured[], clipBytes: number): void {
+  const clipMs = median(clip.map((c) => c.wallMs));
+  const ffmpegMs = median(remux.map((r) => r.wallMs));
+  const ttfb = clip.map((c) => c.ttfbMs!);
+  const ratio = ffmpegMs / clipMs;
+  const runsOf = (xs: Measured[]) => xs.map((x) => x.wallMs.toFixed(0)).join(', ');
+  console.log(`runs: ${clip.length}`);
+  console.log(`GetClip (curl)    wall median ${fmt(clipMs)} (runs ${runsOf(clip)}), ${(clipBytes / 1e6 / (clipMs / 1000)).toFixed(0)} MB/s; CPU server + curl median ${fmt(median(clip.map((c) => c.cpuMs)))}`);
+  console.log(`ffmpeg -c copy    wall median ${fmt(ffmpegMs)} (runs ${runsOf(remux)}); CPU median ${fmt(median(remux.map((r) => r.cpuMs)))}`);
+  console.log(`ratio ffmpeg / GetClip, wall: ${ratio.toFixed(2)}  (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'missed'})`);
+  console.log(`GetClip first byte median ${fmt(median(ttfb))}, min ${fmt(Math.min(...ttfb))}, max ${fmt(Math.max(...ttfb))}  (target ≤ ${TARGET_TTFB_MS} ms: ${median(ttfb) <= TARGET_TTFB_MS ? 'met' : 'missed'})`);
+  console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
+}
+
+await main();

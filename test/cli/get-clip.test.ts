@@ -1,0 +1,92 @@
+/**
+ * `openkvs get-clip` as a user runs it: a child process against a secured openkvs in this process
+ * (so its SigV4 signing is checked too), the MP4 judged by ffmpeg against the ingested source.
+ */
+import { CreateStreamCommand } from '@aws-sdk/client-kinesis-video';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { putMedia } from '../../src/client/put-media.js';
+import { REPO_ROOT } from '../helpers/process.js';
+import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
+import { fixturePath, framemd5, skipWithoutFfmpeg } from '../unit/formats/isobmff/mkv-source.js';
+
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+const START_SECONDS = 1_700_000_000;
+const ENV: NodeJS.ProcessEnv = {
+  PATH: process.env['PATH'],
+  HOME: process.env['HOME'],
+  AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
+  AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
+  AWS_CONFIG_FILE: '/nonexistent',
+  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
+  AWS_EC2_METADATA_DISABLED: 'true',
+};
+
+function runCli(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
+  const child = spawn(process.execPath, [CLI, 'get-clip', ...args], { cwd: REPO_ROOT, env });
+  const stdout: Buffer[] = [];
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => stdout.push(d));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout: Buffer.concat(stdout), stderr })));
+}
+
+describe('openkvs get-clip', { skip: skipWithoutFfmpeg, timeout: 120_000 }, () => {
+  let t: TestServer;
+  let dir = '';
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'openkvs-cli-clip-'));
+    const credentialsFile = path.join(dir, 'credentials');
+    await writeFile(credentialsFile, `[default]\naws_access_key_id = ${TEST_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${TEST_CREDENTIALS.secretAccessKey}\n`);
+    t = await startTestServer({ credentialsFile });
+    await t.control().send(new CreateStreamCommand({ StreamName: 'cam', DataRetentionInHours: 24 }));
+    const session = putMedia({
+      endpoint: t.url,
+      streamName: 'cam',
+      body: createReadStream(fixturePath('h264-aac.mkv')),
+      timecodeType: 'RELATIVE',
+      producerStartTimestampMs: START_SECONDS * 1000,
+      credentials: TEST_CREDENTIALS,
+    });
+    for await (const _ of session) void _;
+    assert.equal((await session.done).fragments.persisted, 3);
+  });
+  after(async () => {
+    await t?.dispose();
+    if (dir) await rm(dir, { recursive: true, force: true });
+  });
+
+  test('writes the clip of the range to a file (epoch seconds and ISO-8601 both work)', async () => {
+    const out = path.join(dir, 'out.mp4');
+    const end = new Date((START_SECONDS + 10) * 1000).toISOString();
+    const result = await runCli(['--stream', 'cam', '--start', String(START_SECONDS), '--end', end, '-o', out, '--endpoint', t.url]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.match(result.stderr, /video\/mp4 written to/);
+    for (const stream of ['v', 'a'] as const) {
+      assert.deepEqual(framemd5(out, stream).map((p) => p.md5), framemd5(fixturePath('h264-aac.mkv'), stream).map((p) => p.md5));
+    }
+  });
+
+  test('- writes to stdout', async () => {
+    const result = await runCli(['--stream', 'cam', '--start', String(START_SECONDS), '--end', String(START_SECONDS + 10), '-o', '-', '--endpoint', t.url]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(result.stdout.toString('latin1', 4, 8), 'ftyp');
+  });
+
+  test('a refusal exits 1 naming the AWS error; a bad signature is refused; usage errors exit 2', async () => {
+    const missing = await runCli(['--stream', 'nope', '--start', '1', '--end', '2', '-o', path.join(dir, 'x.mp4'), '--endpoint', t.url]);
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /ResourceNotFoundException \(HTTP 404\)/);
+    const wrongKey = await runCli(['--stream', 'cam', '--start', '1', '--end', '2', '-o', path.join(dir, 'x.mp4'), '--endpoint', t.url], { ...ENV, AWS_SECRET_ACCESS_KEY: 'wrong' });
+    assert.equal(wrongKey.code, 1);
+    assert.match(wrongKey.stderr, /HTTP 403/);
+    for (const args of [['--start', '1', '--end', '2', '-o', 'x'], ['--stream', 'cam', '--start', 'later', '--end', '2', '-o', 'x'], ['--stream', 'cam', '--start', '5', '--end', '2', '-o', 'x']]) {
+      assert.equal((await runCli([...args, '--endpoint', t.url])).code, 2, args.join(' '));
+    }
+  });
+});
