@@ -20,9 +20,9 @@ export class LruCache<K, V> {
     return entry.value;
   }
 
-  set(key: K, value: V): void {
+  /** `weight`: when the value cannot say it itself (a promise of bytes of a known length). */
+  set(key: K, value: V, weight: number = this.weigh(value)): void {
     this.delete(key);
-    const weight = this.weigh(value);
     // Too heavy to keep at all: not cached, and nothing else evicted for it.
     if (weight > this.maxWeight) return;
     this.entries.set(key, { value, weight });

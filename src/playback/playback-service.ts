@@ -1,12 +1,17 @@
 /**
  * What every HLS/DASH request shares: the token signer and a few caches of things that never
  * change once made — track headers (immutable by id), their playable tracks, the fragment list of
- * an ON_DEMAND session (static by definition) and its rendered playlists. LIVE windows are never
- * cached: a new fragment must show the moment it is indexed. Every cache is per process and only
- * saves work; a node that misses recomputes the same answer from the index, so nodes stay
- * stateless and any node serves any session.
+ * an ON_DEMAND session (static by definition) and its rendered playlists, and the stored bytes of
+ * recently served fragments (every viewer of a live stream asks for the same newest segments
+ * within a second: one storage read serves them all). LIVE windows are never cached: a new
+ * fragment must show the moment it is indexed. Every cache is per process and only saves work; a
+ * node that misses recomputes the same answer from the index, so nodes stay stateless and any
+ * node serves any session.
  */
+import { readFragmentBytes } from '../archive/fragment-bytes.js';
 import { ResourceNotFoundException } from '../domain/errors.js';
+import type { FragmentRecord } from '../domain/fragment.js';
+import { BlobNotFoundError, type BlobStore } from '../storage/blob-store.js';
 import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
 import { LruCache } from './lru-cache.js';
@@ -22,9 +27,11 @@ export interface PlaybackCacheLimits {
   readonly windowFragments: number;
   /** Bytes of rendered ON_DEMAND playlists and manifests kept. */
   readonly renderedBytes: number;
+  /** Stored fragment bytes kept for segment requests. */
+  readonly fragmentBytes: number;
 }
 
-const DEFAULT_LIMITS: PlaybackCacheLimits = { headerBytes: 16 << 20, windowFragments: 500_000, renderedBytes: 64 << 20 };
+const DEFAULT_LIMITS: PlaybackCacheLimits = { headerBytes: 16 << 20, windowFragments: 500_000, renderedBytes: 64 << 20, fragmentBytes: 128 << 20 };
 
 export class PlaybackService {
   readonly tokens: SessionTokens;
@@ -32,6 +39,8 @@ export class PlaybackService {
   private readonly media = new LruCache<string, StreamMedia>(4096);
   private readonly windows: LruCache<string, PlaylistWindow>;
   private readonly rendered: LruCache<string, Buffer>;
+  /** Promises, so that concurrent requests for one fragment share one read. */
+  private readonly fragments: LruCache<string, Promise<Uint8Array>>;
 
   constructor(
     private readonly index: IndexStore,
@@ -43,6 +52,24 @@ export class PlaybackService {
     this.headers = new LruCache(limits.headerBytes, (bytes) => bytes.byteLength);
     this.windows = new LruCache(limits.windowFragments, (window) => Math.max(1, window.fragments.length));
     this.rendered = new LruCache(limits.renderedBytes, (bytes) => bytes.byteLength);
+    this.fragments = new LruCache(limits.fragmentBytes);
+  }
+
+  /**
+   * A fragment's stored bytes (the Cluster as received; frame payloads are views of it).
+   * ResourceNotFound when they are gone (retention reclaimed them after the index lookup).
+   */
+  fragmentBytes(blobs: BlobStore, fragment: FragmentRecord): Promise<Uint8Array> {
+    const key = `${fragment.streamId}/${fragment.fragmentNumber}`;
+    const cached = this.fragments.get(key);
+    if (cached) return cached;
+    const read = readFragmentBytes(blobs, fragment).catch((err: unknown) => {
+      this.fragments.delete(key);
+      if (err instanceof BlobNotFoundError) throw new ResourceNotFoundException(`Fragment ${fragment.fragmentNumber} is no longer stored.`);
+      throw err;
+    });
+    this.fragments.set(key, read, fragment.size);
+    return read;
   }
 
   /** A stored track header; ResourceNotFound if the index has none under that id. */
