@@ -25,9 +25,14 @@ import { listFragments } from './archived/list-fragments.js';
 import { getMedia } from './media/get-media.js';
 import { putMedia } from './media/put-media.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
+import { dashInitFragmentResource } from './playback/dash-init-fragment.js';
 import { dashManifestResource } from './playback/dash-manifest.js';
+import { dashMediaFragmentResource } from './playback/dash-media-fragment.js';
+import { hlsInitFragmentResource } from './playback/hls-init-fragment.js';
 import { hlsMasterPlaylistResource } from './playback/hls-master-playlist.js';
+import { hlsMediaFragmentResource } from './playback/hls-media-fragment.js';
 import { hlsMediaPlaylistResource } from './playback/hls-media-playlist.js';
+import { hlsTsFragmentResource } from './playback/hls-ts-fragment.js';
 import type { PlaybackResource } from './playback/resource.js';
 import { operations as archivedMedia } from './shapes/kinesis-video-archived-media.js';
 import { operations as media } from './shapes/kinesis-video-media.js';
@@ -95,7 +100,12 @@ export function buildRoutes(): Map<string, Route> {
 const playbackResources: readonly PlaybackResource[] = [
   hlsMasterPlaylistResource,
   hlsMediaPlaylistResource,
+  hlsInitFragmentResource,
+  hlsMediaFragmentResource,
+  hlsTsFragmentResource,
   dashManifestResource,
+  dashInitFragmentResource,
+  dashMediaFragmentResource,
 ];
 
 export function buildPlaybackRoutes(): Map<string, PlaybackResource> {
