@@ -45,9 +45,10 @@ export function dashManifestText(
 }
 
 /**
- * A dynamic MPD: timeline position 0 is the anchor's timestamp, which is therefore
- * availabilityStartTime, so each segment becomes available when its fragment's end was recorded
- * (producer clock) or received (server clock).
+ * A dynamic MPD: timeline position 0 is the anchor. LIVE: the anchor's timestamp is when it was
+ * recorded (producer clock) or received (server clock), so it is availabilityStartTime and each
+ * segment becomes available as its fragment ends. LIVE_REPLAY replays the anchor at the session's
+ * creation and advances in real time from there (playlist-window.ts), so that instant is.
  */
 function livePresentation(session: DashSession, window: PlaylistWindow, nowMs: number): DashPresentation {
   let longestMs = 0;
@@ -58,7 +59,7 @@ function livePresentation(session: DashSession, window: PlaylistWindow, nowMs: n
   }
   return {
     type: 'dynamic',
-    availabilityStartTimeMs: session.anchorMs,
+    availabilityStartTimeMs: session.playbackMode === 'LIVE_REPLAY' ? session.createdAtMs : session.anchorMs,
     publishTimeMs: Math.floor(nowMs),
     minimumUpdatePeriodMs: MINIMUM_UPDATE_PERIOD_MS,
     timeShiftBufferDepthMs: spanMs + longestMs,

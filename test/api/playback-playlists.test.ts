@@ -183,6 +183,45 @@ describe('LIVE', () => {
   });
 });
 
+describe('LIVE_REPLAY', () => {
+  test('starts at StartTimestamp and lists one more fragment as each fragment\'s duration passes, then ends', async () => {
+    const selector = { FragmentSelectorType: 'PRODUCER_TIMESTAMP' as const, TimestampRange: range(START_MS, START_MS + 5000) };
+    const url = await hlsSession({ PlaybackMode: 'LIVE_REPLAY', HLSFragmentSelector: selector });
+    const playlistUrl = resolveUrl(url, uris((await getResource(url)).text)[0]!);
+    const at = async (offsetMs: number) => {
+      clockOffsetMs = offsetMs;
+      try {
+        return (await getResource(playlistUrl)).text;
+      } finally {
+        clockOffsetMs = 0;
+      }
+    };
+    const start = await at(0);
+    assert.deepEqual(fragmentNumbersOf(start), camFragments.slice(0, 1));
+    assert.ok(!start.includes('#EXT-X-ENDLIST') && !start.includes('#EXT-X-PLAYLIST-TYPE'));
+    assert.deepEqual(fragmentNumbersOf(await at(2500)), camFragments.slice(0, 2));
+    const end = await at(60_000);
+    assert.deepEqual(fragmentNumbersOf(end), camFragments);
+    assert.ok(end.trimEnd().endsWith('#EXT-X-ENDLIST'), end);
+  });
+
+  test('a LIVE_REPLAY MPD is dynamic from the session\'s creation, static once the replay has reached its end', async () => {
+    const selector = { FragmentSelectorType: 'PRODUCER_TIMESTAMP' as const, TimestampRange: range(START_MS, START_MS + 5000) };
+    const before = Date.now();
+    const url = await dashSession({ PlaybackMode: 'LIVE_REPLAY', DASHFragmentSelector: selector });
+    const mpd = (await getResource(url)).text;
+    assert.match(mpd, /type="dynamic"/);
+    const availability = Date.parse(/availabilityStartTime="([^"]+)"/.exec(mpd)![1]!);
+    assert.ok(availability >= before - 1 && availability <= Date.now(), `${availability} is the session's creation`);
+    clockOffsetMs = 60_000;
+    try {
+      assert.match((await getResource(url)).text, /type="static"/);
+    } finally {
+      clockOffsetMs = 0;
+    }
+  });
+});
+
 describe('refusals', () => {
   test('bad, tampered, expired or foreign tokens: 403 NotAuthorizedException, with CORS', async () => {
     const url = await hlsSession(onDemand);
