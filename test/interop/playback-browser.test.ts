@@ -1,14 +1,14 @@
 /**
  * Debian's chromium plays openkvs sessions with hls.js and dash.js from a page on another origin
  * (the browser harness): ON_DEMAND HLS fMP4, HLS MPEG-TS and DASH of H.264 + AAC play past 4 s
- * with no player, video or page error, and a LIVE HLS session keeps playing while a producer
- * sends a fixture in real time through the PutMedia client, over and over.
+ * with no player, video or page error, and LIVE HLS and DASH sessions keep playing while a
+ * producer sends a fixture in real time through the PutMedia client, over and over.
  */
 import { GetDASHStreamingSessionURLCommand, GetHLSStreamingSessionURLCommand, type KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
 import assert from 'node:assert/strict';
 import { createReadStream } from 'node:fs';
 import path from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, test, type TestContext } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { paceByClusterTimecodes, putMedia } from '../../src/client/index.js';
 import { CHROMIUM_PATH, launchBrowserPlayer, type BrowserPlayer, type LiveWatchResult, type PlaybackResult } from '../helpers/browser-player.js';
@@ -97,18 +97,28 @@ describe('chromium plays openkvs sessions with hls.js and dash.js', { skip }, ()
     assertPlayed(await browser.playInBrowser({ kind: 'dash', url, minSeconds: 4 }));
   });
 
-  test('a LIVE HLS session keeps playing while a producer streams in real time', async (t) => {
-    await createStream(kvs, 'camera');
-    const producer = liveProducer(kvs.url, 'camera');
-    try {
+  describe('LIVE, while a producer streams in real time', () => {
+    let producer: ReturnType<typeof liveProducer> | undefined;
+    before(async () => {
+      await createStream(kvs, 'camera');
+      producer = liveProducer(kvs.url, 'camera');
       await producer.firstPersisted;
-      const url = (await client.send(new GetHLSStreamingSessionURLCommand({ StreamName: 'camera' }))).HLSStreamingSessionURL!;
-      const result = await browser.watchLiveInBrowser({ kind: 'hls', url, watchSeconds: 10, startTimeoutMs: 20_000, maxStallMs: 3000 });
+    });
+    after(() => producer?.stop());
+
+    const watch = async (t: TestContext, kind: 'hls' | 'dash', url: string) => {
+      const result = await browser.watchLiveInBrowser({ kind, url, watchSeconds: 10, startTimeoutMs: 20_000, maxStallMs: 3000 });
       t.diagnostic(`started after ${result.startupMs} ms; +${result.advancedSeconds.toFixed(2)} s in 10 s; longest stall ${result.longestStallMs} ms`);
       assert.deepEqual(result.errors, [], `player errors:\n${explain(result)}`);
       assert.ok(result.keptAdvancing, `playback did not keep advancing:\n${explain(result)}`);
-    } finally {
-      await producer.stop();
-    }
+    };
+
+    test('a LIVE HLS session keeps playing', async (t) => {
+      await watch(t, 'hls', (await client.send(new GetHLSStreamingSessionURLCommand({ StreamName: 'camera' }))).HLSStreamingSessionURL!);
+    });
+
+    test('a LIVE DASH session keeps playing (the MPD tells dash.js the server time)', async (t) => {
+      await watch(t, 'dash', (await client.send(new GetDASHStreamingSessionURLCommand({ StreamName: 'camera' }))).DASHStreamingSessionURL!);
+    });
   });
 });
