@@ -8,6 +8,7 @@
  *       writing a fragment's last byte to its PERSISTED ack, server CPU% and peak RSS.
  *
  *   npm run build && node dist/bench/ingest.js [--streams 50,200,500] [--seconds 20] [--mb 300] [--runs 3] [--dir DIR] [--skip-a] [--skip-b]
+ *                                     [--cpu-prof DIR]   (V8 CPU profile of each server child into DIR)
  *
  * DIR (default: the OS temp folder) holds the server's data dir; put it on the disk under test.
  */
@@ -35,6 +36,7 @@ const { values: args } = parseArgs({
     mb: { type: 'string', default: '300' },
     runs: { type: 'string', default: '3' },
     dir: { type: 'string' },
+    'cpu-prof': { type: 'string' },
     'skip-a': { type: 'boolean', default: false },
     'skip-b': { type: 'boolean', default: false },
   },
@@ -69,11 +71,11 @@ function clusterHead(timecode: number, blocksBytes: number): Buffer {
   return Buffer.from(concatBytes([elementHeader(Id.Cluster, ts.length + blocksBytes), ts]));
 }
 
-function startRequest(url: string, stream: string): ClientRequest {
+function startRequest(url: string, stream: string, extraHeaders: Record<string, string> = {}): ClientRequest {
   return request(`${url}/putMedia`, {
     method: 'POST',
     agent: false,
-    headers: { 'x-amzn-stream-name': stream, 'x-amzn-fragment-timecode-type': 'ABSOLUTE', 'x-amzn-producer-start-timestamp': '1700000000.000' },
+    headers: { 'x-amzn-stream-name': stream, 'x-amzn-fragment-timecode-type': 'ABSOLUTE', 'x-amzn-producer-start-timestamp': '1700000000.000', ...extraHeaders },
   });
 }
 
@@ -100,7 +102,9 @@ const write = (req: ClientRequest, bytes: Uint8Array) => (req.write(bytes) ? und
 
 async function startOpenKvs(dir: string): Promise<{ server: RunningServer; dataDir: string }> {
   const dataDir = await mkdtemp(path.join(dir, 'openkvs-bench-'));
-  const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info' });
+  // --cpu-prof DIR profiles the server child only (the profile is written when it exits).
+  const profile = args['cpu-prof'] === undefined ? [] : ['--cpu-prof', '--cpu-prof-dir', path.resolve(args['cpu-prof'])];
+  const server = await spawnServer(process.execPath, [...profile, CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info' });
   return { server, dataDir };
 }
 
@@ -150,11 +154,13 @@ async function sendUnpaced(url: string, path_: string, headers: Record<string, s
   return { mbps: bytes / 1e6 / seconds, persisted, errors };
 }
 
-async function startBareServer(): Promise<{ url: string; stop: () => void }> {
-  const code = `require('http').createServer((q, s) => { q.resume(); q.on('end', () => s.end('{}\\n')); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+/** A bare node:http server that only consumes each body, in a child process. */
+const BARE_CONSUMER = `require('http').createServer((q, s) => { q.resume(); q.on('end', () => s.end('{}\\n')); }).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+
+async function startBareServer(code: string): Promise<{ url: string; pid: number; stop: () => void }> {
   const child = spawn(process.execPath, ['-e', code], { stdio: ['ignore', 'pipe', 'inherit'] });
   const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
-  return { url: `http://127.0.0.1:${line.trim()}`, stop: () => child.kill('SIGKILL') };
+  return { url: `http://127.0.0.1:${line.trim()}`, pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }
 
 async function benchUnpaced(dir: string): Promise<void> {
@@ -163,7 +169,7 @@ async function benchUnpaced(dir: string): Promise<void> {
   const body = unpacedBody(totalBytes);
   const mb = body.reduce((s, b) => s + b.length, 0) / 1e6;
   console.log(`(a) one unpaced session: ${mb.toFixed(0)} MB, ${(body.length - 1) / 2} clusters of ${A_FRAMES_PER_CLUSTER} x ${A_FRAME_BYTES / 1024} KB frames, median of ${runs} runs`);
-  const bare = await startBareServer();
+  const bare = await startBareServer(BARE_CONSUMER);
   const kvs: number[] = [];
   const baseline: number[] = [];
   try {
@@ -198,12 +204,27 @@ const B_FRAMES_PER_CLUSTER = 60;
 
 interface Camera {
   readonly name: string;
+  /** Which of the precomputed frame sets it sends. */
+  readonly variant: number;
   req: ClientRequest | undefined;
   /** performance.now() when frame 0 of the first cluster is due. */
   readonly start: number;
   next: number;
   /** Cluster timecode → when its last byte was written. */
   readonly lastByteAt: Map<number, number>;
+}
+
+/**
+ * The SimpleBlocks of one 2-s cluster (header + payload, one Buffer per frame), in a few variants
+ * shared by all cameras: building and copying every frame per write made the load generator,
+ * which shares the 2 cores with the server, spend ~125 MB/s on memcpy.
+ */
+function cameraFrames(variants = 8): Buffer[][] {
+  return Array.from({ length: variants }, () =>
+    Array.from({ length: B_FRAMES_PER_CLUSTER }, (_, i) =>
+      Buffer.concat([simpleBlockHeader(Math.round(i * B_FRAME_MS), i === 0, B_FRAME_BYTES), poolSlice(B_FRAME_BYTES)]),
+    ),
+  );
 }
 
 function procStat(pid: number): { cpuTicks: number; rssKb: number; hwmKb: number } {
@@ -217,98 +238,160 @@ function procStat(pid: number): { cpuTicks: number; rssKb: number; hwmKb: number
   };
 }
 
-async function benchCameras(dir: string, count: number, seconds: number): Promise<void> {
-  const { server, dataDir } = await startOpenKvs(dir);
-  const pid = server.child.pid!;
-  try {
-    const names = Array.from({ length: count }, (_, i) => `cam-${i}`);
-    await createStreams(server.url, names);
-    const blockBytes = simpleBlockHeader(0, true, B_FRAME_BYTES).length + B_FRAME_BYTES;
-    const blocksPerCluster = blockBytes * B_FRAMES_PER_CLUSTER;
-    const header = Buffer.from(streamHeader());
-    const latencies: number[] = [];
-    const lateWrites: number[] = [];
-    const errors: string[] = [];
-    let sentClusters = 0;
-    const t0 = performance.now() + 500;
-    const endAt = t0 + seconds * 1000;
-    const cameras: Camera[] = names.map((name) => ({ name, req: undefined, start: t0 + rng() * 2000, next: 0, lastByteAt: new Map() }));
-    const acked: Promise<void>[] = [];
-    for (const cam of cameras) {
-      const req = startRequest(server.url, cam.name);
-      cam.req = req;
-      acked.push(
-        readAcks(req, (ack) => {
-          if (ack.EventType === 'ERROR') errors.push(`${cam.name}: ${ack.ErrorCode}`);
-          if (ack.EventType !== 'PERSISTED') return;
-          const at = cam.lastByteAt.get(ack.FragmentTimecode!);
-          if (at !== undefined) {
-            latencies.push(performance.now() - at);
-            cam.lastByteAt.delete(ack.FragmentTimecode!);
-          }
-        }),
-      );
-      req.write(header);
-    }
-    const before = procStat(pid);
-    let peakRssKb = before.rssKb;
-    const sampler = setInterval(() => (peakRssKb = Math.max(peakRssKb, procStat(pid).rssKb)), 500);
-    // The pacer: every tick writes each camera's frames that are due, one write per frame.
-    await new Promise<void>((resolve) => {
-      const tick = () => {
-        const now = performance.now();
-        let allDone = true;
-        for (const cam of cameras) {
-          for (;;) {
-            const due = cam.start + cam.next * B_FRAME_MS;
-            const inCluster = cam.next % B_FRAMES_PER_CLUSTER;
-            // Stop at a cluster boundary once the time is up.
-            if (inCluster === 0 && due >= endAt) break;
-            allDone = false;
-            if (due > now) break;
-            lateWrites.push(now - due);
-            const clusterTimecode = 1_700_000_000_000 + Math.floor(cam.next / B_FRAMES_PER_CLUSTER) * 2000;
-            const parts = [simpleBlockHeader(Math.round(inCluster * B_FRAME_MS), inCluster === 0, B_FRAME_BYTES), poolSlice(B_FRAME_BYTES)];
-            if (inCluster === 0) parts.unshift(clusterHead(clusterTimecode, blocksPerCluster));
-            cam.req!.write(Buffer.concat(parts));
-            if (inCluster === B_FRAMES_PER_CLUSTER - 1) {
-              cam.lastByteAt.set(clusterTimecode, performance.now());
-              sentClusters++;
-            }
-            cam.next++;
-          }
-        }
-        if (allDone) resolve();
-        else setTimeout(tick, 2);
-      };
-      setTimeout(tick, Math.max(0, t0 - performance.now()));
+interface CameraRun {
+  readonly windowMs: number;
+  readonly sentClusters: number;
+  /** Latency of every fragment's PERSISTED, sorted. */
+  readonly latencies: number[];
+  /** Fragments whose PERSISTED had not come 2 s after the run. */
+  readonly missing: number;
+  /** Server CPU over the run, % of one core. */
+  readonly cpu: number;
+  readonly peakRssMb: number;
+  /** How late the pacer wrote frames, sorted. */
+  readonly lateWrites: number[];
+  readonly errors: string[];
+}
+
+/** Sizes of what each camera sends: the stream header, then clusters of one size. */
+function cameraBody() {
+  const frames = cameraFrames();
+  const blocksPerCluster = frames[0]!.reduce((sum, block) => sum + block.length, 0);
+  const header = Buffer.from(streamHeader());
+  // Every cluster timecode of a run encodes in the same width, so every cluster has this size.
+  const clusterBytes = clusterHead(FIRST_CLUSTER_TIMECODE, blocksPerCluster).length + blocksPerCluster;
+  return { frames, blocksPerCluster, header, clusterBytes };
+}
+
+const FIRST_CLUSTER_TIMECODE = 1_700_000_000_000;
+
+/** Opens one PutMedia request per camera, sends the stream header, and records PERSISTED latencies. */
+function openCameras(url: string, names: string[], body: ReturnType<typeof cameraBody>, t0: number, run: { latencies: number[]; errors: string[] }) {
+  const cameras: Camera[] = names.map((name, i) => ({ name, variant: i % body.frames.length, req: undefined, start: t0 + rng() * 2000, next: 0, lastByteAt: new Map() }));
+  const acked = cameras.map((cam) => {
+    const req = startRequest(url, cam.name, { 'x-bench-header-bytes': String(body.header.length), 'x-bench-cluster-bytes': String(body.clusterBytes) });
+    cam.req = req;
+    req.write(body.header);
+    return readAcks(req, (ack) => {
+      if (ack.EventType === 'ERROR') run.errors.push(`${cam.name}: ${ack.ErrorCode}`);
+      if (ack.EventType !== 'PERSISTED') return;
+      const at = cam.lastByteAt.get(ack.FragmentTimecode!);
+      if (at !== undefined) {
+        run.latencies.push(performance.now() - at);
+        cam.lastByteAt.delete(ack.FragmentTimecode!);
+      }
     });
-    const windowMs = performance.now() - t0;
-    const after = procStat(pid);
-    // Acks of the last clusters, then end every session.
-    await new Promise((r) => setTimeout(r, 2000));
-    clearInterval(sampler);
-    const missing = cameras.reduce((sum, c) => sum + c.lastByteAt.size, 0);
-    for (const cam of cameras) cam.req!.end();
-    await Promise.race([Promise.all(acked), new Promise((r) => setTimeout(r, 5000))]);
-    const sorted = [...latencies].sort((a, b) => a - b);
-    const late = [...lateWrites].sort((a, b) => a - b);
-    const cpu = ((after.cpuTicks - before.cpuTicks) / CLK_TCK / (windowMs / 1000)) * 100;
-    const p99 = percentile(sorted, 99);
-    const peakMb = Math.max(peakRssKb, after.hwmKb) / 1024;
-    console.log(
-      `(b) ${count} cameras x 2 Mbit/s for ${(windowMs / 1000).toFixed(1)} s: ${sentClusters} fragments, PERSISTED latency ` +
-        `p50 ${percentile(sorted, 50).toFixed(1)} ms p99 ${p99.toFixed(1)} ms max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms` +
-        `${missing ? `, ${missing} without PERSISTED within 2 s` : ''}; server CPU ${cpu.toFixed(0)}% (of 1 core); peak RSS ${peakMb.toFixed(0)} MB; ` +
-        `client write lag p50 ${percentile(late, 50).toFixed(1)} ms p99 ${percentile(late, 99).toFixed(1)} ms` +
-        `${errors.length ? `; ERROR acks ${errors.length} (${errors.slice(0, 3).join('; ')})` : ''}`,
-    );
-    if (count >= 500) {
-      console.log(`    target at 500 streams: p99 <= ${TARGET_P99_MS} ms (${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}), RSS <= ${TARGET_RSS_MB} MB (${peakMb <= TARGET_RSS_MB ? 'met' : 'MISSED'})`);
-    }
+  });
+  return { cameras, acked };
+}
+
+/** The pacer: every tick writes each camera's frames that are due, one write per frame, until `endAt`. */
+function paceCameras(cameras: Camera[], body: ReturnType<typeof cameraBody>, t0: number, endAt: number, lateWrites: number[]): Promise<number> {
+  let sentClusters = 0;
+  return new Promise<number>((resolve) => {
+    const tick = () => {
+      const now = performance.now();
+      let allDone = true;
+      for (const cam of cameras) {
+        for (;;) {
+          const due = cam.start + cam.next * B_FRAME_MS;
+          const inCluster = cam.next % B_FRAMES_PER_CLUSTER;
+          // Stop at a cluster boundary once the time is up.
+          if (inCluster === 0 && due >= endAt) break;
+          allDone = false;
+          if (due > now) break;
+          lateWrites.push(now - due);
+          const clusterTimecode = FIRST_CLUSTER_TIMECODE + Math.floor(cam.next / B_FRAMES_PER_CLUSTER) * 2000;
+          const block = body.frames[cam.variant]![inCluster]!;
+          cam.req!.write(inCluster === 0 ? Buffer.concat([clusterHead(clusterTimecode, body.blocksPerCluster), block]) : block);
+          if (inCluster === B_FRAMES_PER_CLUSTER - 1) {
+            cam.lastByteAt.set(clusterTimecode, performance.now());
+            sentClusters++;
+          }
+          cam.next++;
+        }
+      }
+      if (allDone) resolve(sentClusters);
+      else setTimeout(tick, 2);
+    };
+    setTimeout(tick, Math.max(0, t0 - performance.now()));
+  });
+}
+
+/** N cameras against the server at `url` (process `pid`) for `seconds`. */
+async function runCameras(url: string, pid: number, names: string[], seconds: number): Promise<CameraRun> {
+  const body = cameraBody();
+  const run = { latencies: [] as number[], errors: [] as string[], lateWrites: [] as number[] };
+  const t0 = performance.now() + 500;
+  const { cameras, acked } = openCameras(url, names, body, t0, run);
+  const before = procStat(pid);
+  let peakRssKb = before.rssKb;
+  const sampler = setInterval(() => (peakRssKb = Math.max(peakRssKb, procStat(pid).rssKb)), 500);
+  const sentClusters = await paceCameras(cameras, body, t0, t0 + seconds * 1000, run.lateWrites);
+  const windowMs = performance.now() - t0;
+  const after = procStat(pid);
+  // Acks of the last clusters, then end every session.
+  await new Promise((r) => setTimeout(r, 2000));
+  clearInterval(sampler);
+  const missing = cameras.reduce((sum, c) => sum + c.lastByteAt.size, 0);
+  for (const cam of cameras) cam.req!.end();
+  await Promise.race([Promise.all(acked), new Promise((r) => setTimeout(r, 5000))]);
+  return {
+    windowMs, sentClusters, missing, errors: run.errors,
+    // Copies: acks that come after the run must not land in the figures.
+    latencies: [...run.latencies].sort((a, b) => a - b),
+    lateWrites: [...run.lateWrites].sort((a, b) => a - b),
+    cpu: ((after.cpuTicks - before.cpuTicks) / CLK_TCK / (windowMs / 1000)) * 100,
+    peakRssMb: Math.max(peakRssKb, after.hwmKb) / 1024,
+  };
+}
+
+const latencyText = (sorted: readonly number[]) =>
+  `p50 ${percentile(sorted, 50).toFixed(1)} ms p99 ${percentile(sorted, 99).toFixed(1)} ms max ${(sorted.at(-1) ?? NaN).toFixed(1)} ms`;
+
+/**
+ * The same cameras against a bare node:http server that acks each cluster the moment its last
+ * byte arrives: what the load generator, loopback and a shared machine cost on their own.
+ */
+const BARE_ACKER = `require('http').createServer((q, s) => {
+  const header = Number(q.headers['x-bench-header-bytes']), cluster = Number(q.headers['x-bench-cluster-bytes']);
+  let seen = 0, acked = 0;
+  s.writeHead(200, { 'content-type': 'application/json' }); s.flushHeaders();
+  q.on('data', (d) => {
+    seen += d.length;
+    for (; seen >= header + (acked + 1) * cluster; acked++) s.write(JSON.stringify({ EventType: 'PERSISTED', FragmentTimecode: ${FIRST_CLUSTER_TIMECODE} + acked * 2000 }) + '\\n');
+  });
+  q.on('end', () => s.end());
+}).listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+
+async function benchCameras(dir: string, count: number, seconds: number): Promise<void> {
+  const names = Array.from({ length: count }, (_, i) => `cam-${i}`);
+  const { server, dataDir } = await startOpenKvs(dir);
+  let r: CameraRun;
+  try {
+    await createStreams(server.url, names);
+    r = await runCameras(server.url, server.child.pid!, names, seconds);
   } finally {
     await server.stop();
     await rm(dataDir, { recursive: true, force: true });
+  }
+  console.log(
+    `(b) ${count} cameras x 2 Mbit/s for ${(r.windowMs / 1000).toFixed(1)} s: ${r.sentClusters} fragments, PERSISTED latency ${latencyText(r.latencies)}` +
+      `${r.missing ? `, ${r.missing} without PERSISTED within 2 s` : ''}; server CPU ${r.cpu.toFixed(0)}% (of 1 core); peak RSS ${r.peakRssMb.toFixed(0)} MB; ` +
+      `client write lag p50 ${percentile(r.lateWrites, 50).toFixed(1)} ms p99 ${percentile(r.lateWrites, 99).toFixed(1)} ms` +
+      `${r.errors.length ? `; ERROR acks ${r.errors.length} (${r.errors.slice(0, 3).join('; ')})` : ''}`,
+  );
+  const bare = await startBareServer(BARE_ACKER);
+  try {
+    const b = await runCameras(bare.url, bare.pid, names, seconds);
+    const ratio = percentile(r.latencies, 99) / percentile(b.latencies, 99);
+    console.log(`    bare node:http acker, same cameras: ack latency ${latencyText(b.latencies)}; client write lag p99 ${percentile(b.lateWrites, 99).toFixed(1)} ms; p99 ratio openkvs / bare ${ratio.toFixed(1)}`);
+  } finally {
+    bare.stop();
+  }
+  if (count >= 500) {
+    const p99 = percentile(r.latencies, 99);
+    console.log(`    target at 500 streams: p99 <= ${TARGET_P99_MS} ms (${p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}), RSS <= ${TARGET_RSS_MB} MB (${r.peakRssMb <= TARGET_RSS_MB ? 'met' : 'MISSED'})`);
   }
 }
 

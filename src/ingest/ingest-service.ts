@@ -6,12 +6,33 @@ import type { IndexStore } from '../storage/index-store.js';
 import type { Logger } from '../util/logger.js';
 import { FragmentNumberAllocator } from './fragment-numbers.js';
 import { GroupCommitter } from './group-commit.js';
-import { IDLE_ACK_INTERVAL_MS, IDLE_TIMEOUT_MS } from './limits.js';
+import { IDLE_ACK_INTERVAL_MS, IDLE_TIMEOUT_MS, WIND_DOWN } from './limits.js';
 
 /** How a PutMedia session treats a producer that stops sending (tests shorten these). */
 export interface IdleTimings {
   readonly ackIntervalMs: number;
   readonly timeoutMs: number;
+  /** How the rest of a body the session stopped reading is dealt with (default WIND_DOWN). */
+  readonly windDown?: WindDownBudget;
+}
+
+/**
+ * After an ERROR ack (or an idle timeout) the producer may still be sending. The body is read and
+ * thrown away until the producer ends it or pauses, within a time and byte budget; then the
+ * response ends, and a connection whose body did not end is half-closed and dropped at most
+ * `lingerMs` later. Closing a socket with unread bytes makes the kernel answer with a reset: the
+ * producer's next write fails, and a client that then drops the connection never reads the acks
+ * still queued for it — the ERROR ack included.
+ */
+export interface WindDownBudget {
+  /** Longest time the body is read after the session stopped using it. */
+  readonly drainMs: number;
+  /** Most bytes read then. */
+  readonly drainBytes: number;
+  /** A pause this long in the producer's sending counts as it having stopped. */
+  readonly quietMs: number;
+  /** After the response ended: longest wait for the producer to close its side. */
+  readonly lingerMs: number;
 }
 
 /**
@@ -28,7 +49,7 @@ export class IngestService {
     blobs: BlobStore,
     log: Logger,
     feed: FragmentFeed,
-    readonly idle: IdleTimings = { ackIntervalMs: IDLE_ACK_INTERVAL_MS, timeoutMs: IDLE_TIMEOUT_MS },
+    readonly idle: IdleTimings = { ackIntervalMs: IDLE_ACK_INTERVAL_MS, timeoutMs: IDLE_TIMEOUT_MS, windDown: WIND_DOWN },
   ) {
     this.numbers = new FragmentNumberAllocator(index);
     this.committer = new GroupCommitter(index, blobs, log, (fragments) => announce(feed, fragments));

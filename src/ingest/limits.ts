@@ -11,6 +11,13 @@ export const MAX_METADATA_VALUE_BYTES = 256;
 export const IDLE_ACK_INTERVAL_MS = 3_000;
 /** ...and the session closes after this long without data. */
 export const IDLE_TIMEOUT_MS = 30_000;
+/**
+ * Winding down a body the session stopped reading (ingest-service.ts, WindDownBudget): at most
+ * 5 s and 64 MiB read after the ERROR ack, a 1-s pause ends it early, then up to 2 s for the
+ * producer to close. A producer that reads acks while it sends (as Amazon's does) has read the
+ * ERROR ack long before; one that never stops sending is cut off after 7 s.
+ */
+export const WIND_DOWN = { drainMs: 5_000, drainBytes: 64 * 1024 * 1024, quietMs: 1_000, lingerMs: 2_000 } as const;
 
 export const END_OF_FRAGMENT_TAG = 'AWS_KINESISVIDEO_END_OF_FRAGMENT';
 /** The AWS_-prefixed metadata names a producer may send (kvs-api.md §3.3). */

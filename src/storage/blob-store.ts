@@ -53,10 +53,10 @@ export interface BlobStore {
    * Otherwise it is deleted, further appends of its series go to a new object, and true is
    * returned (also when the object no longer exists).
    *
-   * Callers index an append's location only after it resolves, and before the series' next append
-   * (the group committer does): so an object its series has moved on from holds no bytes still
-   * waiting for their index entries. Adapters that put each append in an object of its own may
-   * delete any object whose size is within `indexedEnd`.
+   * Callers index an append's location only after it resolves, and index a series' appends in
+   * order (the group committer does): so bytes still waiting for their index entries always lie
+   * past every indexed byte of their object, beyond `indexedEnd`. Adapters that put each append in
+   * an object of its own may delete any object whose size is within `indexedEnd`.
    *
    * Neither this nor deleteSeries needs to be durable at once: an object a crash brings back is
    * referenced by nothing, and start-up recovery (trimAppended) deletes it.

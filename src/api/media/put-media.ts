@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
 import { IDLE_ACK, IngestError, serializeAck, type Ack } from '../../domain/acks.js';
 import { InvalidArgumentException } from '../../domain/errors.js';
-import type { IdleTimings } from '../../ingest/ingest-service.js';
+import type { IdleTimings, WindDownBudget } from '../../ingest/ingest-service.js';
+import { WIND_DOWN } from '../../ingest/limits.js';
 import { PutMediaSession, type TimecodeType } from '../../ingest/put-media-session.js';
 import type { RequestContext } from '../context.js';
 import { findStream } from '../control/stream-access.js';
@@ -76,55 +78,169 @@ export const putMedia: StreamOperation = {
       log: ctx.log.child({ requestId: ctx.requestId, stream: stream.name }),
       send,
     });
-    const complete = await readBody(req, session, send, ctx.ingest.idle);
-    await session.settled();
-    res.end(() => {
-      // A body we stopped reading leaves the connection unusable; a complete one can be reused.
-      if (!complete) req.socket.destroy();
-    });
+    const body = new BodyReader(req);
+    const outcome = await feedSession(body, session, send, ctx.ingest.idle);
+    await windDown(req, res, body, outcome, session, ctx.ingest.idle.windDown ?? WIND_DOWN);
   },
 };
 
-/** Feeds the body to the session; returns whether the body was read to its end. */
-async function readBody(req: IncomingMessage, session: PutMediaSession, send: (ack: Ack) => void, timings: IdleTimings): Promise<boolean> {
-  const chunks = (req as AsyncIterable<Buffer>)[Symbol.asyncIterator]();
-  const idle = idleWatch(send, timings);
+/** How the session stopped reading the body. */
+type BodyOutcome = 'complete' | 'refused' | 'idle' | 'broken';
+
+/** Feeds the body to the session until it ends, the session refuses it, or the producer goes quiet or away. */
+async function feedSession(body: BodyReader, session: PutMediaSession, send: (ack: Ack) => void, timings: IdleTimings): Promise<BodyOutcome> {
+  const idle = idleWatch(send, timings, () => body.interrupt());
   try {
     for (;;) {
-      const next = await Promise.race([chunks.next(), idle.timeout()]).catch(() => 'broken' as const);
-      if (next === 'timeout') return false;
-      if (next === 'broken') {
+      const chunk = await body.read();
+      if (chunk === 'timeout') return 'idle';
+      if (chunk === 'broken') {
         // The producer went away mid-body; nobody may be left to read the ack, but the log says why.
         session.fail(new IngestError('STREAM_READ_ERROR', 'the request body broke off'));
-        return false;
+        return 'broken';
       }
-      if (next.done) break;
+      if (chunk === 'end') break;
       idle.touch();
-      await session.push(next.value);
-      if (!session.alive) return false;
+      await session.push(chunk);
+      if (!session.alive) return 'refused';
     }
     await session.end();
-    return session.alive;
+    return 'complete';
   } finally {
     idle.stop();
   }
 }
 
 /**
- * IDLE acks while no data arrives; `timeout()` resolves once `timings.timeoutMs` pass without data.
- * Each wait gets a promise of its own: racing every read against one long-lived pending promise
- * would pile a reaction per read onto it, each holding its chunk, for the whole session.
+ * Ends the response once every fragment handed to the committer has its ack, without letting a
+ * reset destroy acks the producer has not read yet (WindDownBudget says why and how long).
  */
-function idleWatch(send: (ack: Ack) => void, timings: IdleTimings) {
+async function windDown(req: IncomingMessage, res: ServerResponse, body: BodyReader, outcome: BodyOutcome, session: PutMediaSession, budget: WindDownBudget): Promise<void> {
+  if (outcome === 'broken') {
+    await session.settled();
+    req.socket.destroy();
+    return;
+  }
+  const drained = outcome === 'complete' ? { ended: true, bytes: 0 } : drain(body, budget);
+  const [{ ended, bytes }] = await Promise.all([drained, session.settled()]);
+  res.end(() => {
+    if (!ended) lingerThenClose(req.socket, body, budget, budget.drainBytes - bytes);
+  });
+}
+
+/**
+ * Reads and discards the body until it ends, the producer pauses for `quietMs`, or the budget is
+ * spent; the producer may read its acks meanwhile (discarded chunks are not kept).
+ */
+async function drain(body: BodyReader, budget: WindDownBudget): Promise<{ ended: boolean; bytes: number }> {
+  const deadline = Date.now() + budget.drainMs;
+  let bytes = 0;
+  while (bytes < budget.drainBytes) {
+    const left = deadline - Date.now();
+    if (left <= 0) break;
+    const quiet = setTimeout(() => body.interrupt(), Math.min(budget.quietMs, left));
+    const chunk = await body.read();
+    clearTimeout(quiet);
+    if (chunk === 'end') return { ended: true, bytes };
+    if (chunk === 'broken' || chunk === 'timeout') break;
+    bytes += chunk.byteLength;
+  }
+  return { ended: false, bytes };
+}
+
+/**
+ * The response has ended, the body has not. When the connection is still open (Node drops it
+ * itself when the producer asked for `Connection: close`), it is half-closed so the producer sees
+ * the end, read from (within what is left of the byte budget) so no reset is sent while the
+ * producer may still be reading, and dropped when the producer closes its side or `lingerMs` pass.
+ */
+function lingerThenClose(socket: Socket, body: BodyReader, budget: WindDownBudget, bytesLeft: number): void {
+  if (socket.destroyed) return;
+  socket.end();
+  const timer = setTimeout(() => socket.destroy(), budget.lingerMs);
+  socket.once('close', () => clearTimeout(timer));
+  void (async () => {
+    while (bytesLeft > 0) {
+      const chunk = await body.read();
+      if (typeof chunk === 'string') break;
+      bytesLeft -= chunk.byteLength;
+    }
+    if (body.ended) socket.destroy();
+  })();
+}
+
+type BodyRead = Buffer | 'end' | 'broken' | 'timeout';
+
+/**
+ * The request body, one chunk per read, from 'data' events: the request is paused while a chunk
+ * waits for its read. A waiting read can be interrupted (idle watch, quiet period): it returns
+ * 'timeout' and the chunk it was waiting for goes to the next read. One promise per chunk and
+ * nothing raced: at 500 cameras this runs 15 000 times a second.
+ */
+class BodyReader {
+  private readonly buffered: Buffer[] = [];
+  private state: 'open' | 'end' | 'broken' = 'open';
+  private waiting: ((read: BodyRead) => void) | undefined;
+
+  constructor(private readonly req: IncomingMessage) {
+    req.on('data', (chunk: Buffer) => this.deliver(chunk));
+    req.on('end', () => this.close('end'));
+    // An aborted request emits 'error' (with this listener) and 'close' without 'end'.
+    req.on('error', () => this.close('broken'));
+    req.on('close', () => this.close('broken'));
+  }
+
+  /** The body was read to its end. */
+  get ended(): boolean {
+    return this.state === 'end' && this.buffered.length === 0;
+  }
+
+  /** The next chunk, 'end', 'broken' (the connection failed), or 'timeout' when interrupted. */
+  read(): Promise<BodyRead> {
+    const chunk = this.buffered.shift();
+    if (chunk) {
+      if (this.buffered.length === 0 && this.state === 'open') this.req.resume();
+      return Promise.resolve(chunk);
+    }
+    if (this.state !== 'open') return Promise.resolve(this.state);
+    return new Promise((resolve) => (this.waiting = resolve));
+  }
+
+  /** Ends a waiting read with 'timeout'. */
+  interrupt(): void {
+    this.wake('timeout');
+  }
+
+  private deliver(chunk: Buffer): void {
+    if (this.waiting) this.wake(chunk);
+    else {
+      this.buffered.push(chunk);
+      this.req.pause();
+    }
+  }
+
+  private close(state: 'end' | 'broken'): void {
+    if (this.state !== 'open') return;
+    this.state = state;
+    this.wake(state);
+  }
+
+  private wake(read: BodyRead): void {
+    const waiting = this.waiting;
+    this.waiting = undefined;
+    waiting?.(read);
+  }
+}
+
+/** IDLE acks while no data arrives; `timeUp` once `timings.timeoutMs` pass without data. */
+function idleWatch(send: (ack: Ack) => void, timings: IdleTimings, timeUp: () => void) {
   let lastDataMs = Date.now();
-  let timeUp: ((value: 'timeout') => void) | undefined;
   const timer = setInterval(() => {
     const quietMs = Date.now() - lastDataMs;
-    if (quietMs >= timings.timeoutMs) timeUp?.('timeout');
+    if (quietMs >= timings.timeoutMs) timeUp();
     else if (quietMs >= timings.ackIntervalMs) send(IDLE_ACK);
   }, timings.ackIntervalMs);
   return {
-    timeout: () => new Promise<'timeout'>((resolve) => (timeUp = resolve)),
     touch: () => (lastDataMs = Date.now()),
     stop: () => clearInterval(timer),
   };

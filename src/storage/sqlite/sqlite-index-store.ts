@@ -20,6 +20,7 @@ import {
   type FragmentStatements,
 } from './fragment-rows.js';
 import { migrate } from './migrations.js';
+import { commitWithWalSync } from './wal-sync.js';
 
 /** A `streams` row as better-sqlite3 returns it. */
 interface StreamRow {
@@ -227,11 +228,11 @@ export class SqliteIndexStore implements IndexStore {
 
   async commitFragments(fragments: readonly NewFragment[]): Promise<boolean[]> {
     if (fragments.length === 0) return [];
-    // One transaction, one WAL fsync for the whole batch (the group commit). A duplicate
-    // fragment number throws and rolls the whole batch back.
-    return this.db.transaction(() =>
+    // One transaction, one WAL fsync for the whole batch (the group commit), that fsync off the
+    // event loop. A duplicate fragment number throws and rolls the whole batch back.
+    return commitWithWalSync(this.db, () =>
       fragments.map((fragment) => this.fragmentStmts.insertFragment.run(toFragmentRow(fragment)).changes === 1),
-    ).immediate();
+    );
   }
 
   async listFragments(
