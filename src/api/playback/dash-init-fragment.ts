@@ -12,7 +12,7 @@ export const dashInitFragmentResource: PlaybackResource = {
   path: `${DASH_PATH_PREFIX}${DashResource.InitFragment}`,
   async handle(query, res, ctx) {
     const { session } = await openSession(query, ctx, 'DASH', true);
-    const trackNumber = trackNumberParam(query, true) as number;
+    const trackNumber = trackNumberParam(query, true);
     const headerId = await sessionHeaderId(ctx, session, undefined);
     const track = await sessionTrack(ctx, 'DASH', headerId, trackNumber);
     sendBody(res, mp4ContentType(track), Buffer.from(initSegment(await ctx.playback.trackHeader(headerId), trackNumber)), false);

@@ -14,7 +14,7 @@ export const dashMediaFragmentResource: PlaybackResource = {
   path: `${DASH_PATH_PREFIX}${DashResource.MediaFragment}`,
   async handle(query, res, ctx) {
     const { session } = await openSession(query, ctx, 'DASH', false);
-    const trackNumber = trackNumberParam(query, true) as number;
+    const trackNumber = trackNumberParam(query, true);
     const position = segmentNumberParam(query);
     const listed = await fragmentAtPosition(ctx.index, ctx.playback, session, position, ctx.clock.nowMs());
     if (!listed) throw new ResourceNotFoundException(`Segment ${position} is not part of this streaming session.`);

@@ -10,7 +10,7 @@ export const hlsInitFragmentResource: PlaybackResource = {
   path: `${HLS_PATH_PREFIX}${HlsResource.InitFragment}`,
   async handle(query, res, ctx) {
     const { session } = await openSession(query, ctx, 'HLS', true);
-    const trackNumber = trackNumberParam(query, true) as number;
+    const trackNumber = trackNumberParam(query, true);
     const sequenceNumber = sequenceNumberParam(query);
     if (session.containerFormat !== 'FRAGMENTED_MP4') throw new ResourceNotFoundException('An MPEG_TS streaming session has no init fragments.');
     const headerId = await sessionHeaderId(ctx, session, sequenceNumber);

@@ -7,13 +7,13 @@ import { fragmentNumberParam, openSession, trackNumberParam } from './session-re
 
 /**
  * getMP4MediaFragment.mp4 under /hls/v1/ (kvs-api.md §5): moof + mdat of one track of one
- * fragment (FragmentNumber, the KVS fragment number), its payloads streamed from storage.
+ * fragment (FragmentNumber, the KVS fragment number), its payloads views of the fragment's stored bytes.
  */
 export const hlsMediaFragmentResource: PlaybackResource = {
   path: `${HLS_PATH_PREFIX}${HlsResource.MediaFragment}`,
   async handle(query, res, ctx) {
     const { session } = await openSession(query, ctx, 'HLS', false);
-    const trackNumber = trackNumberParam(query, true) as number;
+    const trackNumber = trackNumberParam(query, true);
     const fragmentNumber = fragmentNumberParam(query);
     if (session.containerFormat !== 'FRAGMENTED_MP4') throw new ResourceNotFoundException('An MPEG_TS streaming session has no fMP4 fragments.');
     const fragment = await sessionFragment(ctx, session, fragmentNumber);

@@ -64,6 +64,8 @@ export async function openSession<P extends PlaybackProtocol>(
 }
 
 /** TrackNumber: a positive integer; undefined when absent and not required. */
+export function trackNumberParam(query: URLSearchParams, required: true): number;
+export function trackNumberParam(query: URLSearchParams, required: boolean): number | undefined;
 export function trackNumberParam(query: URLSearchParams, required: boolean): number | undefined {
   const text = query.get(SessionQuery.TrackNumber);
   if (text === null) {
