@@ -142,7 +142,7 @@ function benchTokens(): void {
   const secret = Buffer.alloc(32, 1);
   const tokens = new SessionTokens(secret);
   const session: HlsSession = {
-    protocol: 'HLS', sessionId: '0123456789abcdef', streamArn: 'arn:aws:kinesisvideo:us-east-1:000000000000:stream/cam-1/1700000000000',
+    protocol: 'HLS', sessionId: '0123456789abcdef', streamId: 1, streamName: 'cam-1', anchorMs: 1.7e12,
     playbackMode: 'LIVE', fragmentSelectorType: 'SERVER_TIMESTAMP', startTimestampMs: undefined, endTimestampMs: undefined, displayFragmentTimestamp: 'NEVER',
     maxFragmentResults: 5, createdAtMs: 1.7e12, expiresAtMs: 1.7e12 + 3e5, containerFormat: 'FRAGMENTED_MP4', discontinuityMode: 'ALWAYS',
   };

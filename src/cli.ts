@@ -37,6 +37,9 @@ const serveOptions: Option[] = [
   new Option('--s3-request-timeout <ms>', 'how long one S3 request waits for an answer before it is retried, then failed (default: 10000)').env(
     'OPENKVS_S3_REQUEST_TIMEOUT',
   ),
+  new Option('--session-secret <secret>', 'HLS/DASH session token secret, 64+ hex digits (default: one kept in the data dir; give every node of a cluster the same)').env(
+    'OPENKVS_SESSION_SECRET',
+  ),
   new Option('--insecure', 'allow a non-loopback bind without credentials').env('OPENKVS_INSECURE'),
   new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('OPENKVS_LOG_LEVEL').default('info'),
 ];
@@ -59,6 +62,7 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     s3ForcePathStyle: flags['s3ForcePathStyle'],
     s3Checksum: flags['s3Checksum'],
     s3RequestTimeout: flags['s3RequestTimeout'],
+    sessionSecret: flags['sessionSecret'],
     insecure: flags['insecure'],
     logLevel: flags['logLevel'],
   };

@@ -18,6 +18,11 @@ export interface ServerOptions {
   readonly storageUrl: string;
   /** How to reach the object store of an s3:// storage URL (credentials: the AWS default chain). */
   readonly s3: S3Options;
+  /**
+   * Signs HLS/DASH session tokens (64+ hex digits or base64 of 32+ bytes); undefined: a secret
+   * kept in the data dir. Nodes of a cluster must share one, so each verifies the others' tokens.
+   */
+  readonly sessionSecret: string | undefined;
   /** Allows a non-loopback bind without credentials. */
   readonly insecure: boolean;
   readonly logLevel: LogLevel;
@@ -55,6 +60,7 @@ export function resolveOptions(raw: RawOptions): ServerOptions {
     indexUrl: str(raw.indexUrl) ?? `sqlite://${path.join(dataDir, 'index.sqlite')}`,
     storageUrl: str(raw.storageUrl) ?? `file://${path.join(dataDir, 'fragments')}`,
     s3: parseS3Options(raw),
+    sessionSecret: str(raw.sessionSecret),
     insecure: flag(raw.insecure),
     logLevel: parseLogLevel(str(raw.logLevel) ?? 'info'),
   };

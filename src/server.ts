@@ -8,6 +8,8 @@ import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
 import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
+import { PlaybackService } from './playback/playback-service.js';
+import { resolveSessionSecret, SessionSecretError } from './playback/session-secret.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { openBlobStore, openFragmentFeed, openIndexStore, redactStorageUrl } from './storage/open.js';
 import { recoverUnreferencedBytes } from './storage/recover.js';
@@ -44,6 +46,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const log = deps.logger ?? createLogger(options.logLevel);
   const clock = deps.clock ?? systemClock;
   const authenticate = buildAuthenticator(options, clock);
+  const sessionSecret = await loadSessionSecret(options);
   const { index, blobs, feed } = await openStorage(options, log, deps);
   // Started below, once listening: recovery must be over before anything deletes or appends.
   const sweeper = new RetentionSweeper(index, blobs, clock, log, deps.retention);
@@ -64,6 +67,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     log,
     ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle),
     feed,
+    playback: new PlaybackService(index, feed, sessionSecret),
     retention: sweeper,
   };
   sweeper.start();
@@ -91,6 +95,16 @@ async function openStorage(options: ServerOptions, log: Logger, deps: ServerDeps
     return { index, blobs, feed };
   } catch (err) {
     await Promise.all(opened.map((store) => store.close()));
+    throw err;
+  }
+}
+
+/** Loaded once: every node verifies every token only if they all sign with the same secret. */
+async function loadSessionSecret(options: ServerOptions): Promise<Buffer> {
+  try {
+    return await resolveSessionSecret({ dataDir: options.dataDir, configured: options.sessionSecret });
+  } catch (err) {
+    if (err instanceof SessionSecretError) throw new ConfigError(`session secret: ${err.message}`);
     throw err;
   }
 }

@@ -1,5 +1,6 @@
 import type { Retention } from '../archive/retention-sweeper.js';
 import type { IngestService } from '../ingest/ingest-service.js';
+import type { PlaybackService } from '../playback/playback-service.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
@@ -20,6 +21,8 @@ export interface AppContext {
   readonly ingest: IngestService;
   /** New fragments and deleted streams, for live readers. */
   readonly feed: FragmentFeed;
+  /** HLS/DASH sessions: the token signer and what their resources cache. */
+  readonly playback: PlaybackService;
   /** Expiring fragments and freeing storage now rather than at the next sweep. */
   readonly retention: Retention;
 }

@@ -18,11 +18,21 @@ import { updateImageGenerationConfiguration } from './control/update-image-gener
 import { updateNotificationConfiguration } from './control/update-notification-configuration.js';
 import { updateStreamStorageConfiguration } from './control/update-stream-storage-configuration.js';
 import { updateStream } from './control/update-stream.js';
+import { getDashStreamingSessionUrl } from './archived/get-dash-streaming-session-url.js';
+import { getHlsStreamingSessionUrl } from './archived/get-hls-streaming-session-url.js';
 import { getMediaForFragmentList } from './archived/get-media-for-fragment-list.js';
 import { listFragments } from './archived/list-fragments.js';
 import { getMedia } from './media/get-media.js';
 import { putMedia } from './media/put-media.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
+import { dashInitFragmentResource } from './playback/dash-init-fragment.js';
+import { dashManifestResource } from './playback/dash-manifest.js';
+import { dashMediaFragmentResource } from './playback/dash-media-fragment.js';
+import { hlsInitFragmentResource } from './playback/hls-init-fragment.js';
+import { hlsMasterPlaylistResource } from './playback/hls-master-playlist.js';
+import { hlsMediaFragmentResource } from './playback/hls-media-fragment.js';
+import { hlsMediaPlaylistResource } from './playback/hls-media-playlist.js';
+import { hlsTsFragmentResource } from './playback/hls-ts-fragment.js';
 import type { PlaybackResource } from './playback/resource.js';
 import { operations as archivedMedia } from './shapes/kinesis-video-archived-media.js';
 import { operations as media } from './shapes/kinesis-video-media.js';
@@ -54,6 +64,8 @@ const implemented: readonly AnyOperation[] = [
   updateImageGenerationConfiguration,
   describeNotificationConfiguration,
   updateNotificationConfiguration,
+  getHlsStreamingSessionUrl,
+  getDashStreamingSessionUrl,
   listFragments,
 ];
 
@@ -85,7 +97,16 @@ export function buildRoutes(): Map<string, Route> {
 }
 
 /** GET resources of HLS and DASH sessions. */
-const playbackResources: readonly PlaybackResource[] = [];
+const playbackResources: readonly PlaybackResource[] = [
+  hlsMasterPlaylistResource,
+  hlsMediaPlaylistResource,
+  hlsInitFragmentResource,
+  hlsMediaFragmentResource,
+  hlsTsFragmentResource,
+  dashManifestResource,
+  dashInitFragmentResource,
+  dashMediaFragmentResource,
+];
 
 export function buildPlaybackRoutes(): Map<string, PlaybackResource> {
   return new Map(playbackResources.map((resource) => [resource.path, resource]));

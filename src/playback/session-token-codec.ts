@@ -1,23 +1,27 @@
 /**
- * The byte layout of a session inside a token (format 1). Fixed order, fixed widths, so that a
+ * The byte layout of a session inside a token (format 2). Fixed order, fixed widths, so that a
  * token stays short (it is repeated in every URL of a 5000-fragment playlist) and decoding has
  * no ambiguity:
  *
  *   u8 format | u8 protocol | u8 playback mode | u8 selector type | u8 flags
  *   | u8 container format | u8 discontinuity mode | u16 max fragment results | 8 bytes session id
- *   | u48 created ms | u48 expires ms | [u48 start ms] | [u48 end ms] | u16 ARN length | ARN (UTF-8)
+ *   | u48 created ms | u48 expires ms | u48 anchor ms | [u48 start ms] | [u48 end ms]
+ *   | u48 stream id | u16 stream name length | stream name (UTF-8)
  *
  * flags: bit 0 start present, bit 1 end present, bit 2 DisplayFragmentTimestamp ALWAYS,
  * bit 3 DisplayFragmentNumber ALWAYS. DASH sessions write 0 for the two HLS-only bytes.
- * Big-endian throughout.
+ * Big-endian throughout. Format 1 carried the stream ARN (up to 1024 characters, typically ~75);
+ * the numeric id plus the name (checked against each other on every request) is a third of that.
  */
 import type { ContainerFormat, DiscontinuityMode, FragmentSelectorType, PlaybackMode, PlaybackProtocol, PlaybackSession } from './session.js';
 import { MAX_FRAGMENT_RESULTS_LIMIT } from './session.js';
 
-export const TOKEN_FORMAT = 1;
-/** Stream ARNs are at most 1024 characters (service model); UTF-8 may take up to 3 bytes each. */
-const MAX_ARN_BYTES = 3 * 1024;
+export const TOKEN_FORMAT = 2;
+/** Stream names are at most 256 characters (service model); UTF-8 may take up to 3 bytes each. */
+const MAX_NAME_BYTES = 3 * 256;
 const MAX_U48 = 2 ** 48 - 1;
+/** The fixed part: 7 single bytes, u16 max results, 8-byte session id. */
+const HEADER_BYTES = 17;
 
 const PROTOCOLS: readonly PlaybackProtocol[] = ['HLS', 'DASH'];
 const MODES: readonly PlaybackMode[] = ['LIVE', 'LIVE_REPLAY', 'ON_DEMAND'];
@@ -31,28 +35,32 @@ const Flag = { Start: 1, End: 2, DisplayTimestamp: 4, DisplayNumber: 8 } as cons
 export class SessionCodecError extends Error {}
 
 export function encodeSession(session: PlaybackSession): Uint8Array {
-  const arn = new TextEncoder().encode(session.streamArn);
-  if (arn.length === 0 || arn.length > MAX_ARN_BYTES) throw new RangeError(`stream ARN of ${arn.length} bytes`);
+  const name = new TextEncoder().encode(session.streamName);
+  if (name.length === 0 || name.length > MAX_NAME_BYTES) throw new RangeError(`stream name of ${name.length} bytes`);
   const max = session.maxFragmentResults;
   if (!Number.isInteger(max) || max < 1 || max > MAX_FRAGMENT_RESULTS_LIMIT) throw new RangeError(`maxFragmentResults ${max}`);
-  const times = [session.createdAtMs, session.expiresAtMs, session.startTimestampMs, session.endTimestampMs].filter((t) => t !== undefined);
-  const out = new Uint8Array(17 + 6 * times.length + 2 + arn.length);
+  const times = [session.createdAtMs, session.expiresAtMs, session.anchorMs, session.startTimestampMs, session.endTimestampMs].filter((t) => t !== undefined);
+  const out = new Uint8Array(HEADER_BYTES + 6 * (times.length + 1) + 2 + name.length);
   const view = new DataView(out.buffer);
-  let flags = (session.startTimestampMs !== undefined ? Flag.Start : 0) | (session.endTimestampMs !== undefined ? Flag.End : 0);
-  if (session.displayFragmentTimestamp === 'ALWAYS') flags |= Flag.DisplayTimestamp;
-  if (session.protocol === 'DASH' && session.displayFragmentNumber === 'ALWAYS') flags |= Flag.DisplayNumber;
-  out.set([TOKEN_FORMAT, PROTOCOLS.indexOf(session.protocol), MODES.indexOf(session.playbackMode), SELECTORS.indexOf(session.fragmentSelectorType), flags]);
+  out.set([TOKEN_FORMAT, PROTOCOLS.indexOf(session.protocol), MODES.indexOf(session.playbackMode), SELECTORS.indexOf(session.fragmentSelectorType), flagsOf(session)]);
   if (session.protocol === 'HLS') out.set([CONTAINERS.indexOf(session.containerFormat), DISCONTINUITY.indexOf(session.discontinuityMode)], 5);
   view.setUint16(7, max);
   out.set(sessionIdBytes(session.sessionId), 9);
-  let at = 17;
-  for (const time of times) {
-    writeU48(view, at, time);
+  let at = HEADER_BYTES;
+  for (const value of [...times, session.streamId]) {
+    writeU48(view, at, value);
     at += 6;
   }
-  view.setUint16(at, arn.length);
-  out.set(arn, at + 2);
+  view.setUint16(at, name.length);
+  out.set(name, at + 2);
   return out;
+}
+
+function flagsOf(session: PlaybackSession): number {
+  let flags = (session.startTimestampMs !== undefined ? Flag.Start : 0) | (session.endTimestampMs !== undefined ? Flag.End : 0);
+  if (session.displayFragmentTimestamp === 'ALWAYS') flags |= Flag.DisplayTimestamp;
+  if (session.protocol === 'DASH' && session.displayFragmentNumber === 'ALWAYS') flags |= Flag.DisplayNumber;
+  return flags;
 }
 
 export function decodeSession(bytes: Uint8Array): PlaybackSession {
@@ -69,12 +77,17 @@ export function decodeSession(bytes: Uint8Array): PlaybackSession {
   const sessionId = Buffer.from(reader.take(8)).toString('hex');
   const createdAtMs = reader.u48();
   const expiresAtMs = reader.u48();
+  const anchorMs = reader.u48();
   const startTimestampMs = flags & Flag.Start ? reader.u48() : undefined;
   const endTimestampMs = flags & Flag.End ? reader.u48() : undefined;
-  const streamArn = new TextDecoder('utf-8', { fatal: true }).decode(reader.take(reader.u16()));
+  const streamId = reader.u48();
+  const streamName = new TextDecoder('utf-8', { fatal: true }).decode(reader.take(reader.u16()));
   reader.end();
   const displayFragmentTimestamp = flags & Flag.DisplayTimestamp ? 'ALWAYS' : 'NEVER';
-  const common = { sessionId, streamArn, playbackMode, fragmentSelectorType, startTimestampMs, endTimestampMs, displayFragmentTimestamp, maxFragmentResults, createdAtMs, expiresAtMs } as const;
+  const common = {
+    sessionId, streamId, streamName, playbackMode, fragmentSelectorType, startTimestampMs, endTimestampMs,
+    displayFragmentTimestamp, maxFragmentResults, createdAtMs, expiresAtMs, anchorMs,
+  } as const;
   if (protocol === 'HLS') {
     const containerFormat = pick(CONTAINERS, containerByte, 'container format');
     const discontinuityMode = pick(DISCONTINUITY, discontinuityByte, 'discontinuity mode');
@@ -90,7 +103,7 @@ function sessionIdBytes(sessionId: string): Uint8Array {
 }
 
 function writeU48(view: DataView, at: number, value: number): void {
-  if (!Number.isInteger(value) || value < 0 || value > MAX_U48) throw new RangeError(`timestamp ${value} ms is not a 48-bit count`);
+  if (!Number.isInteger(value) || value < 0 || value > MAX_U48) throw new RangeError(`${value} is not a 48-bit count`);
   view.setUint16(at, Math.floor(value / 2 ** 32));
   view.setUint32(at + 2, value % 2 ** 32);
 }

@@ -105,6 +105,12 @@ export interface IndexStore {
     query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string },
   ): Promise<number>;
   /**
+   * How many distinct timestamps of kind `by` the stream's fragments have in [fromMs, beforeMs):
+   * the position of the fragment at `beforeMs` in a list that keeps one fragment per timestamp
+   * (playlists de-duplicate producer timestamps), counted from `fromMs`.
+   */
+  countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number>;
+  /**
    * Retention, in one transaction: removes the stream's fragments whose server timestamp is before
    * `serverTimestampMs`, oldest first, at most `limit` of them when given (a positive integer,
    * else RangeError). Their bytes stay until the blob objects they point into are reclaimed; the

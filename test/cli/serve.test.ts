@@ -20,7 +20,7 @@ describe('openkvs serve (the CLI)', () => {
     const help = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0);
     const text = help.stdout.replace(/\s+/g, ' ');
-    const flags = ['host', 'port', 'data-dir', 'public-url', 'region', 'account-id', 'credentials', 'index', 'storage', 'insecure', 'log-level',
+    const flags = ['host', 'port', 'data-dir', 'public-url', 'region', 'account-id', 'credentials', 'index', 'storage', 'insecure', 'log-level', 'session-secret',
       's3-endpoint', 's3-region', 's3-force-path-style', 's3-checksum'];
     for (const flag of flags) {
       assert.match(text, new RegExp(`--${flag}\\b`), flag);

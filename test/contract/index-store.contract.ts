@@ -772,6 +772,22 @@ function timeQueryTests(h: Harness): void {
       assert.equal(await h.store.countFragmentsBefore(a, server), 3);
     });
 
+    test('countTimestampsBefore counts distinct timestamps in [fromMs, beforeMs)', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await mixedTimes(a, headerId);
+      await h.store.commitFragments([sampleFragment(b, headerId, 7, { producerTimestampMs: 150 })]);
+      const count = (fromMs: number, beforeMs: number) => h.store.countTimestampsBefore(a, { by: 'producer', fromMs, beforeMs });
+      // Producer timestamps 100, 200 (twice), 300, 400, 500.
+      assert.equal(await count(0, 100), 0);
+      assert.equal(await count(0, 200), 1);
+      assert.equal(await count(0, 300), 2);
+      assert.equal(await count(0, 500), 4);
+      assert.equal(await count(150, 500), 3);
+      assert.equal(await count(0, 1000), 5);
+      assert.equal(await count(99.5, 200.5), 2);
+      assert.equal(await h.store.countTimestampsBefore(a, { by: 'server', fromMs: 1025, beforeMs: 1060 }), 3);
+    });
+
     test('deleteFragmentsBefore removes by server time, strictly before, only in that stream', async () => {
       const { a, b, headerId } = await twoStreams(h.store);
       await mixedTimes(a, headerId);

@@ -80,9 +80,20 @@ export function dashManifest(input: DashManifestInput): string {
     '  <Period id="0" start="PT0S">',
     ...sets,
     '  </Period>',
+    ...utcTiming(input.presentation),
     '</MPD>',
     '',
   ].join('\n');
+}
+
+/**
+ * UTCTiming (§5.8.4.11, after the Periods) of a dynamic MPD: the server's clock when it wrote the
+ * MPD (the `direct` scheme, §5.8.5.7), so players place the live edge by this server's time
+ * instead of asking a time server on the internet (dash.js refuses to start when it cannot).
+ */
+function utcTiming(presentation: DashPresentation): string[] {
+  if (presentation.type === 'static') return [];
+  return [`  <UTCTiming schemeIdUri="urn:mpeg:dash:utc:direct:2014" value="${isoInstant(presentation.publishTimeMs)}"/>`];
 }
 
 /** MPD element attributes (§5.3.1.2): common, then static or dynamic ones. */

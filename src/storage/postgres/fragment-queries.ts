@@ -174,6 +174,17 @@ export class FragmentQueries {
     return toSafeInteger(result.rows[0]?.n ?? '0', 'fragment count');
   }
 
+  /** Distinct timestamps in [fromMs, beforeMs); the bounds as integers, so the BIGINT index serves them. */
+  async countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number> {
+    const column = timestampColumn(query.by);
+    const result = await this.pool.query<{ n: string }>(
+      `SELECT COUNT(DISTINCT ${column})::text AS n FROM fragments
+       WHERE stream_id = $1 AND ${column} >= CEIL($2::numeric) AND ${column} < CEIL($3::numeric)`,
+      [streamId, finiteMs(query.fromMs, 'fromMs'), finiteMs(query.beforeMs, 'beforeMs')],
+    );
+    return toSafeInteger(result.rows[0]?.n ?? '0', 'timestamp count');
+  }
+
   /**
    * Retention: one statement, so a node sweeping a stream never sees half of another's sweep; the
    * oldest first, and RETURNING reports the blob objects that lost fragments.

@@ -189,6 +189,10 @@ export class PostgresIndexStore implements IndexStore {
     return this.fragments.countBefore(streamId, query);
   }
 
+  async countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number> {
+    return this.fragments.countTimestampsBefore(streamId, query);
+  }
+
   async deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments> {
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
       throw new RangeError(`deleteFragmentsBefore limit must be a positive integer, got ${limit}`);

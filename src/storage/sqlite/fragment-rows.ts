@@ -88,6 +88,7 @@ export interface FragmentStatements {
   readonly fragmentsByTime: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly fragmentsByTimeNewestFirst: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly countFragmentsBefore: PerKind<Statement<CountParams, number>>;
+  readonly countTimestampsBefore: PerKind<Statement<Omit<CountParams, 'beforeNumber'>, number>>;
   readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>;
   readonly hasFragmentsBefore: Statement<{ streamId: number; beforeMs: number }, number>;
   readonly isBlobReferenced: Statement<[string], number>;
@@ -191,6 +192,14 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
           `SELECT COUNT(*) FROM fragments
            WHERE stream_id = @streamId AND ${column} BETWEEN @fromMs AND @beforeMs
              AND (${column} < @beforeMs OR fragment_number < @beforeNumber)`,
+        )
+        .pluck(),
+    ),
+    countTimestampsBefore: perKind((column) =>
+      db
+        .prepare<Omit<CountParams, 'beforeNumber'>, number>(
+          `SELECT COUNT(DISTINCT ${column}) FROM fragments
+           WHERE stream_id = @streamId AND ${column} >= @fromMs AND ${column} < @beforeMs`,
         )
         .pluck(),
     ),

@@ -300,6 +300,11 @@ export class SqliteIndexStore implements IndexStore {
     return this.fragmentStmts.countFragmentsBefore[by].get({ streamId, ...params }) ?? 0;
   }
 
+  async countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number> {
+    const { by, ...params } = query;
+    return this.fragmentStmts.countTimestampsBefore[by].get({ streamId, ...params }) ?? 0;
+  }
+
   async deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments> {
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
       throw new RangeError(`deleteFragmentsBefore limit must be a positive integer, got ${limit}`);

@@ -8,8 +8,16 @@ const range = (start: number, end?: number) => ({ StartTimestamp: start / 1000, 
 
 test('HLS defaults: LIVE, SERVER_TIMESTAMP, fMP4, discontinuity ALWAYS, 5 fragments, 300 s', () => {
   assert.deepEqual(hlsSessionOptions({}, NOW), {
-    protocol: 'HLS', mode: 'LIVE', by: 'server', container: 'FRAGMENTED_MP4', discontinuity: 'ALWAYS',
-    displayTimestamp: false, displayNumber: false, maxFragments: 5, expiresInSeconds: 300,
+    protocol: 'HLS', playbackMode: 'LIVE', fragmentSelectorType: 'SERVER_TIMESTAMP', startTimestampMs: undefined, endTimestampMs: undefined,
+    containerFormat: 'FRAGMENTED_MP4', discontinuityMode: 'ALWAYS', displayFragmentTimestamp: 'NEVER', maxFragmentResults: 5,
+    createdAtMs: NOW, expiresAtMs: NOW + 300_000,
+  });
+});
+
+test('DASH defaults: LIVE, SERVER_TIMESTAMP, no kvs: attributes, 5 fragments, 300 s', () => {
+  assert.deepEqual(dashSessionOptions({}, NOW), {
+    protocol: 'DASH', playbackMode: 'LIVE', fragmentSelectorType: 'SERVER_TIMESTAMP', startTimestampMs: undefined, endTimestampMs: undefined,
+    displayFragmentTimestamp: 'NEVER', displayFragmentNumber: 'NEVER', maxFragmentResults: 5, createdAtMs: NOW, expiresAtMs: NOW + 300_000,
   });
 });
 
@@ -18,7 +26,7 @@ test('ON_DEMAND by producer time: NEVER discontinuity, 1000 fragments, the range
     { PlaybackMode: 'ON_DEMAND', HLSFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: range(NOW - 5000, NOW + 5000) } },
     NOW,
   );
-  assert.deepEqual([o.by, o.startMs, o.endMs, o.discontinuity, o.maxFragments], ['producer', NOW - 5000, NOW + 5000, 'NEVER', 1000]);
+  assert.deepEqual([o.fragmentSelectorType, o.startTimestampMs, o.endTimestampMs, o.discontinuityMode, o.maxFragmentResults], ['PRODUCER_TIMESTAMP', NOW - 5000, NOW + 5000, 'NEVER', 1000]);
 });
 
 test('the range rules of each mode answer InvalidArgumentException', () => {
@@ -33,10 +41,10 @@ test('the range rules of each mode answer InvalidArgumentException', () => {
   ] as const;
   for (const input of bad) assert.throws(() => hlsSessionOptions(input as never, NOW), InvalidArgumentException, JSON.stringify(input));
   const replay = hlsSessionOptions({ PlaybackMode: 'LIVE_REPLAY', HLSFragmentSelector: { TimestampRange: range(NOW - 5000) } }, NOW);
-  assert.deepEqual([replay.startMs, replay.endMs], [NOW - 5000, undefined]);
+  assert.deepEqual([replay.startTimestampMs, replay.endTimestampMs], [NOW - 5000, undefined]);
 });
 
 test('DASH: always fMP4, kvs:ts and kvs:fn switches, MaxManifestFragmentResults', () => {
   const o = dashSessionOptions({ DisplayFragmentNumber: 'ALWAYS', DisplayFragmentTimestamp: 'ALWAYS', MaxManifestFragmentResults: 42, Expires: 900 }, NOW);
-  assert.deepEqual([o.protocol, o.container, o.displayNumber, o.displayTimestamp, o.maxFragments, o.expiresInSeconds], ['DASH', 'FRAGMENTED_MP4', true, true, 42, 900]);
+  assert.deepEqual([o.protocol, o.displayFragmentNumber, o.displayFragmentTimestamp, o.maxFragmentResults, o.expiresAtMs - o.createdAtMs], ['DASH', 'ALWAYS', 'ALWAYS', 42, 900_000]);
 });

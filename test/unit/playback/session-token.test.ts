@@ -1,6 +1,6 @@
 import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { MAX_TOKEN_LENGTH, newSessionId, SessionTokens, type TokenVerdict } from '../../../src/playback/session-token.js';
+import { MAC_BYTES, MAX_TOKEN_LENGTH, newSessionId, SessionTokens, type TokenVerdict } from '../../../src/playback/session-token.js';
 import type { DashSession, HlsSession } from '../../../src/playback/session.js';
 
 const SECRET = Buffer.alloc(32, 7);
@@ -9,7 +9,8 @@ const NOW = 1_732_000_000_000;
 const hls: HlsSession = {
   protocol: 'HLS',
   sessionId: '0123456789abcdef',
-  streamArn: 'arn:aws:kinesisvideo:us-east-1:000000000000:stream/front-door/1731999999123',
+  streamId: 42,
+  streamName: 'front-door',
   playbackMode: 'ON_DEMAND',
   fragmentSelectorType: 'PRODUCER_TIMESTAMP',
   startTimestampMs: 1_731_990_000_000,
@@ -18,6 +19,7 @@ const hls: HlsSession = {
   maxFragmentResults: 1000,
   createdAtMs: NOW,
   expiresAtMs: NOW + 300_000,
+  anchorMs: 1_731_990_000_040,
   containerFormat: 'MPEG_TS',
   discontinuityMode: 'ON_DISCONTINUITY',
 };
@@ -25,7 +27,8 @@ const hls: HlsSession = {
 const dash: DashSession = {
   protocol: 'DASH',
   sessionId: 'fedcba9876543210',
-  streamArn: 'arn:aws:kinesisvideo:eu-west-1:123456789012:stream/caméra-é/1700000000000',
+  streamId: 2 ** 40 + 7,
+  streamName: 'caméra-é',
   playbackMode: 'LIVE',
   fragmentSelectorType: 'SERVER_TIMESTAMP',
   startTimestampMs: undefined,
@@ -34,6 +37,7 @@ const dash: DashSession = {
   maxFragmentResults: 5,
   createdAtMs: NOW,
   expiresAtMs: NOW + 43_200_000,
+  anchorMs: NOW - 9_000,
   displayFragmentNumber: 'ALWAYS',
 };
 
@@ -53,8 +57,9 @@ describe('session tokens: issue and verify', () => {
     const token = tokens.issue(hls);
     assert.match(token, /^[A-Za-z0-9_-]+$/);
     assert.equal(encodeURIComponent(token), token);
-    assert.ok(token.length < 220, `${token.length} characters`);
-    const longest = tokens.issue({ ...hls, streamArn: `arn:aws:kinesisvideo:us-east-1:000000000000:stream/${'€'.repeat(960)}/1` });
+    // A 10-character stream name, both range ends: about a hundred characters.
+    assert.ok(token.length <= 110, `${token.length} characters`);
+    const longest = tokens.issue({ ...hls, streamName: '€'.repeat(256) });
     assert.ok(longest.length <= MAX_TOKEN_LENGTH, `${longest.length}`);
     assert.equal(failure(tokens.verify(longest, NOW)), 'ok');
   });
@@ -127,7 +132,7 @@ describe('session tokens: tampering', () => {
       'with a space': ` ${token}`,
       'base64 alphabet': token.replaceAll('-', '+').replaceAll('_', '/'),
       huge: 'A'.repeat(MAX_TOKEN_LENGTH + 4),
-      'MAC only': bytes.subarray(bytes.length - 32).toString('base64url'),
+      'MAC only': bytes.subarray(bytes.length - MAC_BYTES).toString('base64url'),
     };
     for (const [name, forged] of Object.entries(cases)) {
       if (forged === token) continue;
@@ -144,6 +149,8 @@ describe('session tokens: what cannot be issued', () => {
     assert.throws(() => tokens.issue({ ...hls, startTimestampMs: 1.5 }), RangeError);
     assert.throws(() => tokens.issue({ ...hls, maxFragmentResults: 0 }), RangeError);
     assert.throws(() => tokens.issue({ ...hls, maxFragmentResults: 5001 }), RangeError);
-    assert.throws(() => tokens.issue({ ...hls, streamArn: '' }), RangeError);
+    assert.throws(() => tokens.issue({ ...hls, streamName: '' }), RangeError);
+    assert.throws(() => tokens.issue({ ...hls, streamId: -1 }), RangeError);
+    assert.throws(() => tokens.issue({ ...hls, anchorMs: 2 ** 48 }), RangeError);
   });
 });

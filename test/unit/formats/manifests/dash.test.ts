@@ -116,6 +116,8 @@ describe('DASH MPD', { skip: skipUnlessPresent(PYTHON, 'python3 (the XML parser 
     assert.equal(mpd.attributes['timeShiftBufferDepth'], 'PT10S');
     assert.equal(mpd.attributes['suggestedPresentationDelay'], 'PT4.5S');
     assert.equal(mpd.attributes['mediaPresentationDuration'], undefined);
+    // The server's clock for the player: no time server on the internet needed.
+    assert.deepEqual(byLocalName(mpd, 'UTCTiming')[0]?.attributes, { schemeIdUri: 'urn:mpeg:dash:utc:direct:2014', value: '2024-01-02T03:06:00.000Z' });
     const template = byLocalName(mpd, 'SegmentTemplate')[0];
     assert.equal(template?.attributes['startNumber'], '41');
     assert.equal(template?.attributes['presentationTimeOffset'], '80000');
