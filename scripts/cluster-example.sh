@@ -20,6 +20,8 @@ NODE_B_PORT=${NODE_B_PORT:-4572}
 BUCKET=openkvs
 S3_KEY=openkvs-example
 S3_SECRET=openkvs-example-secret
+# HLS/DASH session tokens are signed with this; every node needs the same one to honour the others' URLs.
+SESSION_SECRET=$(node -e "process.stdout.write(require('crypto').randomBytes(32).toString('hex'))")
 [ -f "$ROOT/dist/src/cli.js" ] || { echo "openkvs is not built: run npm run build first" >&2; exit 1; }
 
 DIR=${CLUSTER_DIR:-$(mktemp -d "${TMPDIR:-/tmp}/openkvs-cluster.XXXXXX")}
@@ -67,6 +69,7 @@ start_node() {
     OPENKVS_STORAGE="s3://$BUCKET/cluster" \
     OPENKVS_S3_ENDPOINT="$S3_ENDPOINT" \
     OPENKVS_S3_CHECKSUM=when-required \
+    OPENKVS_SESSION_SECRET=$SESSION_SECRET \
     AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET \
     node "$ROOT/bin/openkvs.js" serve >"$DIR/$1.log" 2>&1 &
   NODE_PIDS+=($!)

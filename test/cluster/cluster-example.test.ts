@@ -1,4 +1,5 @@
 import { CreateStreamCommand, DescribeStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
+import { GetHLSStreamingSessionURLCommand, KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
 import assert from 'node:assert/strict';
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
@@ -125,6 +126,26 @@ describe('scripts/cluster-example.sh', { skip: clusterUnavailable(), timeout: 18
       lastOutput = (await run(file!, rest, { env, cwd: REPO_ROOT, timeout: 60_000 })).stdout;
     }
     assert.equal((JSON.parse(lastOutput) as { StreamInfo: { StreamName: string } }).StreamInfo.StreamName, 'cam1');
+  });
+
+  // Needs the stream the README's commands filled.
+  test('an HLS session URL made by node A plays from node B (the nodes share a session secret)', { skip: skipUnlessPresent(AWS_CLI, 'the AWS CLI (apt-get install -y awscli)') }, async () => {
+    const archived = new KinesisVideoArchivedMediaClient({
+      endpoint: printed.get('NODE_A')!,
+      region: 'us-east-1',
+      credentials: { accessKeyId: 'test', secretAccessKey: 'test' },
+      maxAttempts: 1,
+    });
+    try {
+      // cam1 got the README's recording a moment ago: a LIVE session has fragments to list.
+      const { HLSStreamingSessionURL } = await archived.send(new GetHLSStreamingSessionURLCommand({ StreamName: 'cam1', PlaybackMode: 'LIVE' }));
+      const onA = new URL(HLSStreamingSessionURL!);
+      const res = await fetch(new URL(`${onA.pathname}${onA.search}`, printed.get('NODE_B')!));
+      assert.equal(res.status, 200, await res.clone().text());
+      assert.match(await res.text(), /^#EXTM3U/);
+    } finally {
+      archived.destroy();
+    }
   });
 
   test('Ctrl-C stops the nodes, Ceph and PostgreSQL and removes the directory', async () => {

@@ -1,6 +1,7 @@
 import { CreateStreamCommand } from '@aws-sdk/client-kinesis-video';
 import {
   GetClipCommand,
+  GetHLSStreamingSessionURLCommand,
   GetMediaForFragmentListCommand,
   KinesisVideoArchivedMediaClient,
   ListFragmentsCommand,
@@ -9,6 +10,7 @@ import {
 import { KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -69,7 +71,9 @@ describe('two nodes on PostgreSQL + S3', { skip: clusterUnavailable() || mediaTo
     clusters = mkvinfoClusters(file);
     assert.equal(clusters.length, SOURCE_SECONDS, 'one Cluster per second of video');
     backends = await startBackends();
-    [nodeA, nodeB] = await Promise.all([startNode(backends), startNode(backends)]);
+    // Every node signs HLS/DASH session tokens with the same secret, so any node serves any session.
+    const nodeEnv = { OPENKVS_SESSION_SECRET: randomBytes(32).toString('hex') };
+    [nodeA, nodeB] = await Promise.all([startNode(backends, nodeEnv), startNode(backends, nodeEnv)]);
     await nodeA.kv.send(new CreateStreamCommand({ StreamName: STREAM, DataRetentionInHours: 24 }));
     archivedB = new KinesisVideoArchivedMediaClient({ endpoint: nodeB.url, region: 'us-east-1', credentials: CREDENTIALS, maxAttempts: 1 });
     // Node B's live reader is waiting before the first fragment exists.
@@ -163,6 +167,18 @@ describe('two nodes on PostgreSQL + S3', { skip: clusterUnavailable() || mediaTo
       assert.equal(`${packet.size}:${packet.md5}`, `${want.size}:${want.md5}`, `packet ${i}`);
       assert.ok(Math.abs(packet.pts - want.pts) < 0.002, `packet ${i} at ${packet.pts} s, source ${want.pts} s`);
     });
+  });
+
+  test('an HLS session URL from node B works on node A too (one session secret for the cluster)', async () => {
+    const { HLSStreamingSessionURL } = await archivedB.send(new GetHLSStreamingSessionURLCommand({ StreamName: STREAM, PlaybackMode: 'LIVE' }));
+    const onB = new URL(HLSStreamingSessionURL!);
+    assert.equal(onB.origin, nodeB.url);
+    const onA = new URL(`${onB.pathname}${onB.search}`, nodeA.url);
+    for (const url of [onB, onA]) {
+      const res = await fetch(url);
+      assert.equal(res.status, 200, `${url.origin}: ${await res.clone().text()}`);
+      assert.match(await res.text(), /^#EXTM3U/);
+    }
   });
 
   test('node A killed with SIGKILL mid-stream: every fragment it acked PERSISTED is readable from node B', async () => {
