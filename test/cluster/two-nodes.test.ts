@@ -9,7 +9,8 @@ import {
 } from '@aws-sdk/client-kinesis-video-archived-media';
 import { KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -32,7 +33,7 @@ import { LiveCamera, recordedClusters } from './live-camera.js';
  */
 const STREAM = 'two-node-cam';
 /** Seconds of video, one 1-s GOP (one Cluster, one fragment) each. */
-const SOURCE_SECONDS = 16;
+const SOURCE_SECONDS = 24;
 /** The GetMedia tail must see a fragment within this long of its PERSISTED ack on node A. */
 const TAIL_BOUND_MS = 100;
 const CREDENTIALS = { accessKeyId: 'reader', secretAccessKey: 'reader-secret' };
@@ -181,6 +182,20 @@ describe('two nodes on PostgreSQL + S3', { skip: clusterUnavailable() || mediaTo
     }
   });
 
+  test('LIVE HLS from node B: ffmpeg plays it, and every packet it gets is one of the source\'s, bit for bit', async () => {
+    const { HLSStreamingSessionURL } = await archivedB.send(new GetHLSStreamingSessionURLCommand({ StreamName: STREAM, PlaybackMode: 'LIVE' }));
+    assert.equal(new URL(HLSStreamingSessionURL!).origin, nodeB.url);
+    // ffmpeg follows the live playlist (reloading it as fragments arrive on node A) for 4 s of media.
+    // Not spawnSync: the camera runs in this process and must go on sending meanwhile.
+    const run = await runFfmpeg(['-v', 'error', '-i', HLSStreamingSessionURL!, '-map', '0:v', '-c', 'copy', '-t', '4', '-f', 'framemd5', '-'], 30_000);
+    assert.equal(run.status, 0, run.stderr);
+    assert.equal(run.stderr.trim(), '', 'ffmpeg reported nothing');
+    const played = run.stdout.split('\n').filter((line) => line !== '' && !line.startsWith('#')).map((line) => line.split(',').map((f) => f.trim()));
+    assert.ok(played.length >= 45, `${played.length} packets played (4 s at 15 fps is 60)`);
+    const sourcePackets = new Set(packetsOf(path.join(dir, 'camera.mkv'), 'v').map((p) => `${p.size}:${p.md5}`));
+    for (const [, , , , size, md5] of played) assert.ok(sourcePackets.has(`${size}:${md5}`), `a ${size}-byte packet not in the source`);
+  });
+
   test('node A killed with SIGKILL mid-stream: every fragment it acked PERSISTED is readable from node B', async () => {
     // Mid-stream: a Cluster has started arriving at node A but is not PERSISTED yet.
     await camera.until(() => camera.ofType('PERSISTED').length >= 8, 30_000, '8 PERSISTED acks');
@@ -215,4 +230,17 @@ describe('two nodes on PostgreSQL + S3', { skip: clusterUnavailable() || mediaTo
 /** Whether `bytes` occur, byte for byte, in `document`. */
 function holds(document: Buffer, bytes: Uint8Array): boolean {
   return document.indexOf(Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength)) >= 0;
+}
+
+/** ffmpeg with `args`, killed after `timeoutMs`; its exit status and output. */
+async function runFfmpeg(args: string[], timeoutMs: number): Promise<{ status: number | null; stdout: string; stderr: string }> {
+  const child = spawn(FFMPEG!, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+  const timer = setTimeout(() => child.kill('SIGKILL'), timeoutMs);
+  const [status] = (await once(child, 'exit')) as [number | null];
+  clearTimeout(timer);
+  return { status, stdout, stderr };
 }
