@@ -58,7 +58,7 @@ describe('index database migrations', () => {
     const db = new Database(path);
     try {
       assert.equal(schemaVersion(db), LATEST_SCHEMA_VERSION);
-      assert.deepEqual(tablesOf(db), ['fragment_sequence', 'fragments', 'resource_tags', 'streams', 'track_headers']);
+      assert.deepEqual(tablesOf(db), ['fragment_sequence', 'fragments', 'periodic_tasks', 'resource_tags', 'streams', 'track_headers']);
       assert.deepEqual(columnsOf(db, 'streams'), [
         'stream_id', 'name', 'arn', 'device_name', 'media_type', 'kms_key_id', 'version', 'status',
         'creation_time_ms', 'data_retention_hours', 'storage_tier', 'image_generation_json', 'notification_json',
@@ -69,6 +69,7 @@ describe('index database migrations', () => {
         'header_id', 'blob_key', 'blob_offset', 'frame_index', 'tags_json',
       ]);
       assert.deepEqual(columnsOf(db, 'track_headers'), ['header_id', 'hash', 'bytes']);
+      assert.deepEqual(columnsOf(db, 'periodic_tasks'), ['task', 'last_claimed_ms']);
       assert.deepEqual(columnsOf(db, 'fragment_sequence'), ['singleton', 'last_reserved']);
       const indexes = db
         .prepare<[], string>("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'fragments' AND sql IS NOT NULL ORDER BY name")
