@@ -94,23 +94,6 @@ export function toStreamRecord(row: StreamRow): StreamRecord {
   };
 }
 
-/** Copies only the patchable fields that are present, so a wider object cannot rename a stream. */
-export function applyPatch(current: StreamRecord, patch: StreamPatch): StreamRecord {
-  const pick = <K extends keyof StreamPatch>(key: K, fallback: StreamRecord[K]): StreamRecord[K] =>
-    patch[key] === undefined ? fallback : (patch[key] as StreamRecord[K]);
-  return {
-    ...current,
-    version: patch.version,
-    deviceName: pick('deviceName', current.deviceName),
-    mediaType: pick('mediaType', current.mediaType),
-    status: pick('status', current.status),
-    dataRetentionInHours: pick('dataRetentionInHours', current.dataRetentionInHours),
-    storageTier: pick('storageTier', current.storageTier),
-    imageGenerationConfiguration: pick('imageGenerationConfiguration', current.imageGenerationConfiguration),
-    notificationConfiguration: pick('notificationConfiguration', current.notificationConfiguration),
-  };
-}
-
 export interface FragmentRow {
   stream_id: Int8;
   fragment_number: string;
