@@ -4,7 +4,6 @@ import type {
   NewStream,
   NotificationConfiguration,
   StorageTier,
-  StreamPatch,
   StreamRecord,
   StreamStatus,
 } from '../../domain/stream.js';
