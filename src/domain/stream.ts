@@ -54,3 +54,20 @@ export type StreamPatch = Partial<
 
 export const MAX_TAGS_PER_RESOURCE = 50;
 export const MAX_DATA_RETENTION_HOURS = 87_600;
+
+/** Copies only the patchable fields that are present, so a wider object cannot rename a stream. */
+export function applyPatch(current: StreamRecord, patch: StreamPatch): StreamRecord {
+  const pick = <K extends keyof StreamPatch>(key: K, fallback: StreamRecord[K]): StreamRecord[K] =>
+    patch[key] === undefined ? fallback : (patch[key] as StreamRecord[K]);
+  return {
+    ...current,
+    version: patch.version,
+    deviceName: pick('deviceName', current.deviceName),
+    mediaType: pick('mediaType', current.mediaType),
+    status: pick('status', current.status),
+    dataRetentionInHours: pick('dataRetentionInHours', current.dataRetentionInHours),
+    storageTier: pick('storageTier', current.storageTier),
+    imageGenerationConfiguration: pick('imageGenerationConfiguration', current.imageGenerationConfiguration),
+    notificationConfiguration: pick('notificationConfiguration', current.notificationConfiguration),
+  };
+}

@@ -1,13 +1,13 @@
 import type pg from 'pg';
 import type { FragmentRecord, FragmentSummary, NewFragment } from '../../domain/fragment.js';
-import type { NewStream, StreamPatch, StreamRecord } from '../../domain/stream.js';
+import { applyPatch, type NewStream, type StreamPatch, type StreamRecord } from '../../domain/stream.js';
 import { checkEveryMs, type DeletedFragments, type FragmentTimeRange, type FragmentTimestampKind, type IndexStore } from '../index-store.js';
 import { reportingUnavailability } from '../unavailable.js';
 import { isPostgresUnavailable } from './connection.js';
 import { FragmentQueries } from './fragment-queries.js';
 import { migrate } from './migrations.js';
 import { createPool, inTransaction, redactedUrl, type Queryable } from './pool.js';
-import { applyPatch, mutableStreamValues, STREAM_COLUMNS, streamValues, toStreamRecord, type StreamRow } from './rows.js';
+import { mutableStreamValues, STREAM_COLUMNS, streamValues, toStreamRecord, type StreamRow } from './rows.js';
 
 /** Two-key advisory locks (class, hashtext(arn)): a key space apart from the one-key migration lock. */
 const TAG_LOCK_CLASS = 0x746167; // "tag"

@@ -4,7 +4,6 @@ import type {
   NewStream,
   NotificationConfiguration,
   StorageTier,
-  StreamPatch,
   StreamRecord,
   StreamStatus,
 } from '../../domain/stream.js';
@@ -91,23 +90,6 @@ export function toStreamRecord(row: StreamRow): StreamRecord {
     storageTier: row.storage_tier as StorageTier,
     imageGenerationConfiguration: fromJson<ImageGenerationConfiguration>(row.image_generation_json),
     notificationConfiguration: fromJson<NotificationConfiguration>(row.notification_json),
-  };
-}
-
-/** Copies only the patchable fields that are present, so a wider object cannot rename a stream. */
-export function applyPatch(current: StreamRecord, patch: StreamPatch): StreamRecord {
-  const pick = <K extends keyof StreamPatch>(key: K, fallback: StreamRecord[K]): StreamRecord[K] =>
-    patch[key] === undefined ? fallback : (patch[key] as StreamRecord[K]);
-  return {
-    ...current,
-    version: patch.version,
-    deviceName: pick('deviceName', current.deviceName),
-    mediaType: pick('mediaType', current.mediaType),
-    status: pick('status', current.status),
-    dataRetentionInHours: pick('dataRetentionInHours', current.dataRetentionInHours),
-    storageTier: pick('storageTier', current.storageTier),
-    imageGenerationConfiguration: pick('imageGenerationConfiguration', current.imageGenerationConfiguration),
-    notificationConfiguration: pick('notificationConfiguration', current.notificationConfiguration),
   };
 }
 

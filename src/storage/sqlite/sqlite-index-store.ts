@@ -2,14 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import Database from 'better-sqlite3';
 import type { FragmentRecord, FragmentSummary, NewFragment } from '../../domain/fragment.js';
-import type {
-  ImageGenerationConfiguration,
-  NewStream,
-  NotificationConfiguration,
-  StorageTier,
-  StreamPatch,
-  StreamRecord,
-  StreamStatus,
+import {
+  applyPatch,
+  type ImageGenerationConfiguration,
+  type NewStream,
+  type NotificationConfiguration,
+  type StorageTier,
+  type StreamPatch,
+  type StreamRecord,
+  type StreamStatus,
 } from '../../domain/stream.js';
 import { checkEveryMs, type DeletedFragments, type FragmentTimeRange, type FragmentTimestampKind, type IndexStore } from '../index-store.js';
 import {
@@ -373,23 +374,6 @@ function configureConnection(db: Database.Database): void {
   // promise that a committed row survives.
   db.pragma('synchronous = FULL');
   db.pragma('foreign_keys = ON');
-}
-
-/** Copies only the patchable fields that are present, so a wider object cannot rename a stream. */
-function applyPatch(current: StreamRecord, patch: StreamPatch): StreamRecord {
-  const pick = <K extends keyof StreamPatch>(key: K, fallback: StreamRecord[K]): StreamRecord[K] =>
-    patch[key] === undefined ? fallback : (patch[key] as StreamRecord[K]);
-  return {
-    ...current,
-    version: patch.version,
-    deviceName: pick('deviceName', current.deviceName),
-    mediaType: pick('mediaType', current.mediaType),
-    status: pick('status', current.status),
-    dataRetentionInHours: pick('dataRetentionInHours', current.dataRetentionInHours),
-    storageTier: pick('storageTier', current.storageTier),
-    imageGenerationConfiguration: pick('imageGenerationConfiguration', current.imageGenerationConfiguration),
-    notificationConfiguration: pick('notificationConfiguration', current.notificationConfiguration),
-  };
 }
 
 function toParams(stream: NewStream): StreamParams {
