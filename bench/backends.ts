@@ -26,12 +26,12 @@ import { S3BlobStore } from '../src/storage/s3/s3-blob-store.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
 import { startCeph } from '../test/helpers/ceph.js';
 import { startPostgres } from '../test/helpers/postgres.js';
+import { median } from './stats.js';
 
 const STREAMS = 50;
 const BATCH = 10;
 const FRAGMENT_BYTES = 256 * 1024;
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 
 function report(label: string, embedded: number[], cluster: number[], unit = 'ms'): void {
   const [e, c] = [median(embedded), median(cluster)];

@@ -25,6 +25,7 @@ import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
 import { rawPutMedia } from '../test/helpers/put-media.js';
 import { parseBackends, ServerFactory, type Backend, type ServerUnderTest } from './server-backends.js';
+import { median } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,7 +46,6 @@ const TARGET_RATIO = 2;
 const TARGET_TTFB_MS = 20;
 const CLK_TCK = 100; // Linux USER_HZ
 
-const median = (xs: readonly number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
 /**

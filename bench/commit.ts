@@ -17,15 +17,13 @@ import { formatFragmentNumber, type NewFragment } from '../src/domain/fragment.j
 import { encodeFrameIndex } from '../src/domain/frame-index.js';
 import { FsBlobStore } from '../src/storage/fs/fs-blob-store.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
+import { percentile } from './stats.js';
 
 const STREAMS = 500;
 const BATCH = 10;
 const FRAMES_PER_FRAGMENT = 75; // 75 x 20 bytes = 1.5 KB, a 2.5 s fragment at 30 fps
 const APPEND_BYTES = 64 * 1024;
 
-function percentile(sortedMs: readonly number[], p: number): number {
-  return sortedMs[Math.min(sortedMs.length - 1, Math.floor((p / 100) * sortedMs.length))] ?? Number.NaN;
-}
 
 function summary(label: string, samplesMs: number[]): void {
   const sorted = [...samplesMs].sort((a, b) => a - b);

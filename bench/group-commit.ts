@@ -28,6 +28,7 @@ import type { IndexStore } from '../src/storage/index-store.js';
 import { commitWithWalSync } from '../src/storage/sqlite/wal-sync.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
 import { createLogger } from '../src/util/logger.js';
+import { percentile } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -41,7 +42,6 @@ const FRAGMENT_BYTES = 500_000;
 const FRAGMENT_CHUNKS = 60;
 const FRAGMENT_EVERY_MS = 2000;
 
-const percentile = (sorted: readonly number[], p: number) => sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
 const ms = (x: number) => `${x.toFixed(1)} ms`;
 
 interface Committer {

@@ -31,6 +31,7 @@ import { MatroskaId as Id } from '../src/formats/matroska/ids.js';
 import { elementHeader, uintElement } from '../src/formats/matroska/writer.js';
 import { prng, randomBytes, streamHeader } from '../test/helpers/synthetic-mkv.js';
 import { parseBackends, ServerFactory, type Backend } from './server-backends.js';
+import { median, percentile } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -58,10 +59,6 @@ const poolSlice = (size: number) => {
   return pool.subarray(at, at + size);
 };
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-const median = (xs: number[]) => percentile([...xs].sort((a, b) => a - b), 50);
 
 /** A SimpleBlock (track 1) header for a `size`-byte frame at `timecode` ms into its cluster. */
 function simpleBlockHeader(timecode: number, key: boolean, size: number): Buffer {

@@ -29,6 +29,7 @@ import { formatFragmentNumber, type NewFragment } from '../src/domain/fragment.j
 import { encodeFrameIndex } from '../src/domain/frame-index.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
 import { REPO_ROOT, spawnServer } from '../test/helpers/process.js';
+import { showStats, stats, type Stats } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -45,24 +46,8 @@ const STREAM = 'bench-list';
 const BASE_MS = 1_700_000_000_000;
 const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-interface Stats {
-  readonly n: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-function stats(samples: readonly number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN };
-}
 
 const ms = (x: number) => `${x.toFixed(2)} ms`;
-const show = (s: Stats) => `n=${s.n} p50=${ms(s.p50)} p99=${ms(s.p99)} max=${ms(s.max)}`;
 
 /** A 2-s fragment at 30 fps: 60 frame-index entries (1.2 KB), as the ingest stores them. */
 function frameIndex(seed: number): Uint8Array {
@@ -212,8 +197,8 @@ async function main(): Promise<void> {
     console.log(`  seeded through IndexStore.commitFragments in ${(await seed(dataDir) / 1000).toFixed(1)} s`);
     const records: Lister = (index, streamId, afterNumber) => index.listFragments(streamId, { afterNumber, limit: PAGE + 1 });
     const summaries: Lister = (index, streamId, afterNumber) => index.listFragmentSummaries(streamId, { afterNumber, limit: PAGE + 1 });
-    console.log(`  (1) index alone, listFragments (full records), pages of ${PAGE + 1}: ${show(await benchIndex(dataDir, records))}`);
-    console.log(`  (1) index alone, listFragmentSummaries, pages of ${PAGE + 1}: ${show(await benchIndex(dataDir, summaries))}`);
+    console.log(`  (1) index alone, listFragments (full records), pages of ${PAGE + 1}: ${showStats(await benchIndex(dataDir, records))}`);
+    console.log(`  (1) index alone, listFragmentSummaries, pages of ${PAGE + 1}: ${showStats(await benchIndex(dataDir, summaries))}`);
     const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info' });
     try {
       const firstPage = await post(`${server.url}/listFragments`, JSON.stringify({ StreamName: STREAM, MaxResults: PAGE }));
@@ -228,9 +213,9 @@ async function main(): Promise<void> {
         for (const [label, selector] of variants) {
           const r = await benchHttp(server.url, baseline.url, selector);
           const verdict = r.openkvs.p99 <= TARGET_P99_MS ? 'met' : 'MISSED';
-          console.log(`  (2) openkvs, ${label}: ${r.pages} pages of ~${Math.round(r.bytes / 1024)} KiB; ${show(r.openkvs)}  (target p99 <= ${TARGET_P99_MS} ms: ${verdict})`);
-          console.log(`  (3) bare node:http, same pages' JSON: ${show(r.baseline)}; ratio openkvs/bare p50 ${(r.openkvs.p50 / r.baseline.p50).toFixed(2)}, p99 ${(r.openkvs.p99 / r.baseline.p99).toFixed(2)}`);
-          console.log(`      fastest of ${ROUNDS} rounds per page: openkvs ${show(r.openkvsBest)}; bare ${show(r.baselineBest)}; ratio p50 ${(r.openkvsBest.p50 / r.baselineBest.p50).toFixed(2)}`);
+          console.log(`  (2) openkvs, ${label}: ${r.pages} pages of ~${Math.round(r.bytes / 1024)} KiB; ${showStats(r.openkvs)}  (target p99 <= ${TARGET_P99_MS} ms: ${verdict})`);
+          console.log(`  (3) bare node:http, same pages' JSON: ${showStats(r.baseline)}; ratio openkvs/bare p50 ${(r.openkvs.p50 / r.baseline.p50).toFixed(2)}, p99 ${(r.openkvs.p99 / r.baseline.p99).toFixed(2)}`);
+          console.log(`      fastest of ${ROUNDS} rounds per page: openkvs ${showStats(r.openkvsBest)}; bare ${showStats(r.baselineBest)}; ratio p50 ${(r.openkvsBest.p50 / r.baselineBest.p50).toFixed(2)}`);
         }
       } finally {
         baseline.stop();

@@ -35,6 +35,7 @@ import { MatroskaId } from '../src/formats/matroska/ids.js';
 import { element, simpleBlockElement, uintElement } from '../src/formats/matroska/writer.js';
 import { outlineMkv } from '../test/helpers/mkv-outline.js';
 import { REPO_ROOT, spawnServer } from '../test/helpers/process.js';
+import { median, percentile, showStats, stats } from './stats.js';
 
 const { values: args } = parseArgs({
   options: {
@@ -56,25 +57,7 @@ const START_MS = 1_700_000_000_000;
 
 // ---------------------------------------------------------------- figures
 
-function percentile(sorted: readonly number[], p: number): number {
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
-}
-
-interface Stats {
-  readonly n: number;
-  readonly p50: number;
-  readonly p99: number;
-  readonly max: number;
-}
-
-function stats(samples: readonly number[]): Stats {
-  const sorted = [...samples].sort((a, b) => a - b);
-  return { n: sorted.length, p50: percentile(sorted, 50), p99: percentile(sorted, 99), max: sorted.at(-1) ?? Number.NaN };
-}
-
 const ms = (x: number) => `${x.toFixed(2)} ms`;
-const show = (s: Stats) => `n=${s.n} p50=${ms(s.p50)} p99=${ms(s.p99)} max=${ms(s.max)}`;
-const median = (values: readonly number[]) => percentile([...values].sort((a, b) => a - b), 50);
 const verdict = (met: boolean) => (met ? 'met' : 'MISSED');
 
 // ---------------------------------------------------------------- media
@@ -244,11 +227,11 @@ async function benchLiveLatency(server: string, baseline: string): Promise<void>
     }
     const b = stats(blocked);
     console.log(`(a) LIVE: PERSISTED ack → media playlist listing the fragment, ${samples} fragments every ${intervalMs} ms`);
-    console.log(`    blocking reload (_HLS_msn), answer − ack: ${show(b)}; ${early}/${samples} answered before the producer read the ack (negative)  (target p99 <= 50 ms: ${verdict(b.p99 <= 50)})`);
+    console.log(`    blocking reload (_HLS_msn), answer − ack: ${showStats(b)}; ${early}/${samples} answered before the producer read the ack (negative)  (target p99 <= 50 ms: ${verdict(b.p99 <= 50)})`);
     const p = stats(polled);
-    console.log(`    plain reload sent on the ack: ${show(p)}; listed at the ack: ${samples - unseen}/${samples}  (target p99 <= 50 ms: ${verdict(p.p99 <= 50)})`);
+    console.log(`    plain reload sent on the ack: ${showStats(p)}; listed at the ack: ${samples - unseen}/${samples}  (target p99 <= 50 ms: ${verdict(p.p99 <= 50)})`);
     const s = stats(base);
-    console.log(`    bare node:http, a playlist-sized GET: ${show(s)}; ratio plain reload/bare p50 ${(p.p50 / s.p50).toFixed(2)}, p99 ${(p.p99 / s.p99).toFixed(2)}`);
+    console.log(`    bare node:http, a playlist-sized GET: ${showStats(s)}; ratio plain reload/bare p50 ${(p.p50 / s.p50).toFixed(2)}, p99 ${(p.p99 / s.p99).toFixed(2)}`);
   } finally {
     agents.forEach((a) => a.destroy());
     await producer.stop();
@@ -298,9 +281,9 @@ async function benchOnDemandPlaylist(server: string, baseline: string): Promise<
     const o = stats(openkvs);
     const b = stats(bare);
     console.log(`(b) ON_DEMAND media playlist: ${listed} segments, ${(first.body.length / 1e6).toFixed(2)} MB (stream seeded through PutMedia: ${persisted} fragments in ${(seedMs / 1000).toFixed(1)} s)`);
-    console.log(`    first GET (builds and caches it): ${ms(first.ms)}; a new session each time (nothing cached): ${show(stats(fresh))}`);
-    console.log(`    openkvs, every later GET: ${show(o)}  (target p99 <= 10 ms: ${verdict(o.p99 <= 10)})`);
-    console.log(`    bare node:http, same size: ${show(b)}; ratio openkvs/bare p50 ${(o.p50 / b.p50).toFixed(2)}, p99 ${(o.p99 / b.p99).toFixed(2)}`);
+    console.log(`    first GET (builds and caches it): ${ms(first.ms)}; a new session each time (nothing cached): ${showStats(stats(fresh))}`);
+    console.log(`    openkvs, every later GET: ${showStats(o)}  (target p99 <= 10 ms: ${verdict(o.p99 <= 10)})`);
+    console.log(`    bare node:http, same size: ${showStats(b)}; ratio openkvs/bare p50 ${(o.p50 / b.p50).toFixed(2)}, p99 ${(o.p99 / b.p99).toFixed(2)}`);
   } finally {
     agent.destroy();
   }

@@ -22,6 +22,7 @@ import { seriesOf } from '../src/ingest/group-commit.js';
 import { FsBlobStore } from '../src/storage/fs/fs-blob-store.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
 import { createLogger } from '../src/util/logger.js';
+import { median } from './stats.js';
 
 const FRAGMENT_BYTES = 2048;
 /** 16 fragments per segment file. */
@@ -29,7 +30,6 @@ const SEGMENT_BYTES = 16 * FRAGMENT_BYTES;
 const HOUR = 3_600_000;
 const START_MS = 1_700_000_000_000;
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)] ?? Number.NaN;
 const fmt = (x: number) => x.toFixed(2);
 
 interface Fixture {
