@@ -47,7 +47,6 @@ const BASE_MS = 1_700_000_000_000;
 const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
 
 
-const ms = (x: number) => `${x.toFixed(2)} ms`;
 
 /** A 2-s fragment at 30 fps: 60 frame-index entries (1.2 KB), as the ingest stores them. */
 function frameIndex(seed: number): Uint8Array {
