@@ -46,8 +46,6 @@ const STREAM = 'bench-list';
 const BASE_MS = 1_700_000_000_000;
 const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
 
-
-
 /** A 2-s fragment at 30 fps: 60 frame-index entries (1.2 KB), as the ingest stores them. */
 function frameIndex(seed: number): Uint8Array {
   return encodeFrameIndex(
