@@ -12,6 +12,7 @@ import {
   type FragmentRow,
   type Int8,
 } from './rows.js';
+import { REFERENCED_BLOB_EXTENTS_SQL } from '../fragment-sql.js';
 
 /** One INSERT for a whole batch: each column arrives as one array parameter. */
 const INSERT_FRAGMENTS = `INSERT INTO fragments (${FRAGMENT_COLUMNS})
@@ -223,24 +224,9 @@ export class FragmentQueries {
     await client.query('DELETE FROM fragments WHERE stream_id = $1', [streamId]);
   }
 
-  /**
-   * PostgreSQL has no skip scan: this recursive query emulates one over fragments_by_blob_end,
-   * seeking each next distinct key and reading its largest end off the same index, so the cost
-   * grows with the number of blob keys, not of rows.
-   */
+  /** The shared recursive query (storage/fragment-sql.ts): cost grows with blob keys, not rows. */
   async referencedBlobExtents(): Promise<Map<string, number>> {
-    const result = await this.pool.query<{ blob_key: string; end_offset: Int8 }>(
-      `WITH RECURSIVE blob_keys (blob_key) AS (
-         SELECT MIN(blob_key) FROM fragments
-         UNION ALL
-         SELECT (SELECT MIN(f.blob_key) FROM fragments f WHERE f.blob_key > k.blob_key)
-         FROM blob_keys k WHERE k.blob_key IS NOT NULL
-       )
-       SELECT k.blob_key AS blob_key,
-         (SELECT f.blob_offset + f.size FROM fragments f WHERE f.blob_key = k.blob_key
-          ORDER BY f.blob_offset + f.size DESC LIMIT 1) AS end_offset
-       FROM blob_keys k WHERE k.blob_key IS NOT NULL`,
-    );
+    const result = await this.pool.query<{ blob_key: string; end_offset: Int8 }>(REFERENCED_BLOB_EXTENTS_SQL);
     return new Map(result.rows.map((row) => [row.blob_key, toSafeInteger(row.end_offset, 'blob extent')]));
   }
 }

@@ -1,6 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { FragmentRecord, FragmentSummary, FragmentTag, NewFragment } from '../../domain/fragment.js';
 import type { FragmentTimestampKind } from '../index-store.js';
+import { REFERENCED_BLOB_EXTENTS_SQL } from '../fragment-sql.js';
 
 /**
  * The fragment side of the SQLite index: statements over `fragments`, `track_headers` and
@@ -226,20 +227,8 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
       `SELECT ${FRAGMENT_COLUMNS} FROM fragments WHERE stream_id = ? AND fragment_number = ?`,
     ),
     deleteStreamFragments: db.prepare<[number]>('DELETE FROM fragments WHERE stream_id = ?'),
-    // A skip scan over fragments_by_blob_end: each step seeks the next distinct key, then reads
-    // the largest end of that key off the same index. Cost grows with the number of keys, not rows.
-    referencedExtents: db.prepare<[], { blob_key: string; end_offset: number }>(
-      `WITH RECURSIVE blob_keys (blob_key) AS (
-         SELECT MIN(blob_key) FROM fragments
-         UNION ALL
-         SELECT (SELECT MIN(f.blob_key) FROM fragments f WHERE f.blob_key > k.blob_key)
-         FROM blob_keys k WHERE k.blob_key IS NOT NULL
-       )
-       SELECT k.blob_key AS blob_key,
-         (SELECT f.blob_offset + f.size FROM fragments f WHERE f.blob_key = k.blob_key
-          ORDER BY f.blob_offset + f.size DESC LIMIT 1) AS end_offset
-       FROM blob_keys k WHERE k.blob_key IS NOT NULL`,
-    ),
+    // The shared recursive skip scan (storage/fragment-sql.ts): cost grows with blob keys, not rows.
+    referencedExtents: db.prepare<[], { blob_key: string; end_offset: number }>(REFERENCED_BLOB_EXTENTS_SQL),
     insertTrackHeader: db.prepare<[string, Uint8Array]>(
       'INSERT INTO track_headers (hash, bytes) VALUES (?, ?) ON CONFLICT (hash) DO NOTHING',
     ),
