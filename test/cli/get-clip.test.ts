@@ -4,36 +4,21 @@
  */
 import { CreateStreamCommand } from '@aws-sdk/client-kinesis-video';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { putMedia } from '../../src/client/put-media.js';
-import { REPO_ROOT } from '../helpers/process.js';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
 import { fixturePath, framemd5, skipWithoutFfmpeg } from '../unit/formats/isobmff/mkv-source.js';
+import { isolatedAwsEnv, runOpenkvs } from '../helpers/cli.js';
 
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
 const START_SECONDS = 1_700_000_000;
-const ENV: NodeJS.ProcessEnv = {
-  PATH: process.env['PATH'],
-  HOME: process.env['HOME'],
-  AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-  AWS_CONFIG_FILE: '/nonexistent',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-  AWS_EC2_METADATA_DISABLED: 'true',
-};
+const ENV = isolatedAwsEnv(TEST_CREDENTIALS);
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<{ code: number | null; stdout: Buffer; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, 'get-clip', ...args], { cwd: REPO_ROOT, env });
-  const stdout: Buffer[] = [];
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => stdout.push(d));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout: Buffer.concat(stdout), stderr })));
+function runCli(args: string[], env: NodeJS.ProcessEnv = ENV) {
+  return runOpenkvs(['get-clip', ...args], { env });
 }
 
 describe('openkvs get-clip', { skip: skipWithoutFfmpeg, timeout: 120_000 }, () => {

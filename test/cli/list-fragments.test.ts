@@ -4,7 +4,6 @@
  */
 import { ListFragmentsCommand, type Fragment } from '@aws-sdk/client-kinesis-video-archived-media';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createReadStream } from 'node:fs';
 import { rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -12,29 +11,15 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { putMedia } from '../../src/client/put-media.js';
 import { archivedMediaClient, createStream, fixture } from '../helpers/kvs-readers.js';
-import { REPO_ROOT } from '../helpers/process.js';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
+import { isolatedAwsEnv, runOpenkvs } from '../helpers/cli.js';
 
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
 
-/** Credentials from the environment only, nothing from the caller's AWS setup. */
-const ENV: NodeJS.ProcessEnv = {
-  PATH: process.env['PATH'],
-  HOME: process.env['HOME'],
-  AWS_ACCESS_KEY_ID: TEST_CREDENTIALS.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: TEST_CREDENTIALS.secretAccessKey,
-  AWS_CONFIG_FILE: '/nonexistent',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-  AWS_EC2_METADATA_DISABLED: 'true',
-};
+const ENV = isolatedAwsEnv(TEST_CREDENTIALS);
 
-function runCli(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  const child = spawn(process.execPath, [CLI, 'list-fragments', ...args], { cwd: REPO_ROOT, env });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+async function runCli(args: string[], env: NodeJS.ProcessEnv = ENV): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  const run = await runOpenkvs(['list-fragments', ...args], { env });
+  return { ...run, stdout: run.stdout.toString() };
 }
 
 const wire = (f: Fragment) => ({

@@ -3,7 +3,6 @@
  * process, checked by exit code, stdout (--json) and stderr.
  */
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 import path from 'node:path';
@@ -12,22 +11,13 @@ import { verifySigV4 } from '../../src/http/sigv4.js';
 import { ackLine, acksPerCluster, fragmentNumber, readAll, startFakeServer, type FakeServer } from '../helpers/fake-put-media.js';
 import { outlineMkv } from '../helpers/mkv-outline.js';
 import { REPO_ROOT } from '../helpers/process.js';
+import { isolatedAwsEnv, runOpenkvs } from '../helpers/cli.js';
 
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
 const FIXTURES = path.join(REPO_ROOT, 'test/fixtures');
 const H264_AAC = path.join(FIXTURES, 'h264-aac.mkv');
 const KEY = { accessKeyId: 'AKIDCLITEST', secretAccessKey: 'cli-test-secret' };
 
-/** Credentials from the environment, nothing else from the caller's AWS setup, no instance metadata. */
-const BASE_ENV: NodeJS.ProcessEnv = {
-  PATH: process.env['PATH'],
-  HOME: process.env['HOME'],
-  AWS_ACCESS_KEY_ID: KEY.accessKeyId,
-  AWS_SECRET_ACCESS_KEY: KEY.secretAccessKey,
-  AWS_CONFIG_FILE: '/nonexistent',
-  AWS_SHARED_CREDENTIALS_FILE: '/nonexistent',
-  AWS_EC2_METADATA_DISABLED: 'true',
-};
+const BASE_ENV = isolatedAwsEnv(KEY);
 
 interface CliResult {
   code: number | null;
@@ -36,14 +26,9 @@ interface CliResult {
 }
 
 /** Asynchronous on purpose: the fake server answering the child lives in this process. */
-function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: Buffer } = {}): Promise<CliResult> {
-  const child = spawn(process.execPath, [CLI, 'put-media', ...args], { cwd: REPO_ROOT, env: { ...BASE_ENV, ...options.env } });
-  let stdout = '';
-  let stderr = '';
-  child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-  child.stdin.end(options.stdin);
-  return new Promise((resolve) => child.on('close', (code) => resolve({ code, stdout, stderr })));
+async function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; stdin?: Buffer } = {}): Promise<CliResult> {
+  const run = await runOpenkvs(['put-media', ...args], { env: { ...BASE_ENV, ...options.env }, ...(options.stdin ? { stdin: options.stdin } : {}) });
+  return { ...run, stdout: run.stdout.toString() };
 }
 
 let server: FakeServer | undefined;
