@@ -134,15 +134,7 @@ export class FsBlobStore implements BlobStore {
   }
 
   async *listFolders(prefix: string): AsyncIterable<string> {
-    const folder = this.folderOf(prefix);
-    let entries;
-    try {
-      entries = await readEntries(folder);
-    } catch (err) {
-      if (isMissing(err)) return;
-      throw err;
-    }
-    for (const entry of entries) {
+    for (const entry of await readEntries(this.folderOf(prefix))) {
       if (entry.isDirectory() && isValidBlobKey(prefix + entry.name)) yield `${prefix}${entry.name}/`;
     }
   }
@@ -243,15 +235,8 @@ async function writeFully(handle: FileHandle, chunk: Uint8Array): Promise<void> 
 }
 
 async function removeTempFiles(folder: string): Promise<void> {
-  let entries;
-  try {
-    entries = await readEntries(folder);
-  } catch (err) {
-    // A folder removed meanwhile (a deleted stream's series, by another store on the same root).
-    if (isMissing(err)) return;
-    throw err;
-  }
-  for (const entry of entries) {
+  // A folder removed meanwhile (a deleted stream's series, by another store on the same root) has none.
+  for (const entry of await readEntries(folder)) {
     const path = join(folder, entry.name);
     if (entry.isDirectory()) await removeTempFiles(path);
     else if (isTempFileName(entry.name)) await unlink(path);

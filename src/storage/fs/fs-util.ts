@@ -34,14 +34,7 @@ export async function fsyncDirectory(dir: string): Promise<void> {
 
 /** Regular files below `folder`, as path segments relative to it, except those `skip` names. */
 export async function* walkFiles(folder: string, skip: (fileName: string) => boolean): AsyncGenerator<string[]> {
-  let entries: Dirent[];
-  try {
-    entries = await readEntries(folder);
-  } catch (err) {
-    if (isMissing(err)) return;
-    throw err;
-  }
-  for (const entry of entries) {
+  for (const entry of await readEntries(folder)) {
     if (entry.isDirectory()) {
       for await (const inner of walkFiles(join(folder, entry.name), skip)) yield [entry.name, ...inner];
     } else if (entry.isFile() && !skip(entry.name)) {
@@ -50,8 +43,14 @@ export async function* walkFiles(folder: string, skip: (fileName: string) => boo
   }
 }
 
+/** The entries of `folder`; none when it does not exist (or was removed meanwhile). */
 export async function readEntries(folder: string): Promise<Dirent[]> {
   const entries: Dirent[] = [];
-  for await (const entry of await opendir(folder)) entries.push(entry);
+  try {
+    for await (const entry of await opendir(folder)) entries.push(entry);
+  } catch (err) {
+    if (isMissing(err)) return [];
+    throw err;
+  }
   return entries;
 }
