@@ -1,6 +1,6 @@
 /**
  * GetClip figures (prints, asserts nothing): a clip of N fragments of 720p H.264 from the real
- * server (`bin/openkvs.js serve`, a child process) over loopback, against ffmpeg remuxing the very
+ * server (`bin/openkvs.cjs serve`, a child process) over loopback, against ffmpeg remuxing the very
  * same Matroska bytes to MP4 (`ffmpeg -i same.mkv -c copy out.mp4`), alternating run by run.
  * Both write their MP4 to a file in the same folder.
  *   - wall time: curl's time from request start to last byte written (GetClip); process start → exit (ffmpeg);

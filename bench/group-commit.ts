@@ -7,7 +7,7 @@
  *      current GroupCommitter against a baseline in the same run: the batch-barrier committer it
  *      replaced (one batch in flight; all of a batch's appends, then one index transaction).
  *   2. One index transaction of 5 rows, the event-loop time it takes: synchronous=FULL (SQLite
- *      fsyncs the WAL on the calling thread) against commitWithWalSync (WAL fdatasync on libuv's pool).
+ *      fsyncs the WAL on the calling thread) against WalSyncedCommits (WAL fdatasync on libuv's pool).
  *
  *   npm run build && UV_THREADPOOL_SIZE=16 node dist/bench/group-commit.js [--streams 500] [--seconds 15] [--dir DIR]
  *
@@ -25,7 +25,7 @@ import { GroupCommitter, seriesOf, type CommitOutcome, type FragmentToCommit } f
 import type { BlobStore } from '../src/storage/blob-store.js';
 import { FsBlobStore } from '../src/storage/fs/fs-blob-store.js';
 import type { IndexStore } from '../src/storage/index-store.js';
-import { commitWithWalSync } from '../src/storage/sqlite/wal-sync.js';
+import { WalSyncedCommits } from '../src/storage/sqlite/wal-sync.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
 import { createLogger } from '../src/util/logger.js';
 import { percentile } from './stats.js';
@@ -179,10 +179,11 @@ async function benchCommitters(root: string, streams: number, seconds: number): 
   console.log(`   p99 ratio GroupCommitter / baseline: ${(results.get('GroupCommitter')! / results.get('batch barrier (baseline)')!).toFixed(2)}`);
 }
 
-/** Event-loop time of one 5-row commit: FULL (fsync on this thread) against commitWithWalSync. */
+/** Event-loop time of one 5-row commit: FULL (fsync on this thread) against WalSyncedCommits. */
 async function benchIndexCommit(root: string, commits = 300): Promise<void> {
   const dir = await mkdtemp(join(root, 'openkvs-bench-wal-'));
   const db = new Database(join(dir, 'index.sqlite'));
+  const walSynced = new WalSyncedCommits(db);
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = FULL');
@@ -198,7 +199,7 @@ async function benchIndexCommit(root: string, commits = 300): Promise<void> {
       db.transaction(write).immediate();
       blocked.full.push(performance.now() - t);
       t = performance.now();
-      const durable = commitWithWalSync(db, write);
+      const durable = walSynced.commit(write);
       blocked.walSync.push(performance.now() - t);
       await durable;
     }
@@ -208,8 +209,9 @@ async function benchIndexCommit(root: string, commits = 300): Promise<void> {
     };
     console.log(`2. one 5-row index commit, time the event loop is held (${commits} each, interleaved):`);
     console.log(`   synchronous=FULL (baseline): ${line(blocked.full)}`);
-    console.log(`   commitWithWalSync:           ${line(blocked.walSync)}`);
+    console.log(`   WalSyncedCommits:            ${line(blocked.walSync)}`);
   } finally {
+    await walSynced.close();
     db.close();
     await rm(dir, { recursive: true, force: true });
   }

@@ -4,7 +4,7 @@
  * into the SQLite index with IndexStore.commitFragments (the ingest's group-commit path), then:
  *
  *   1. the index alone: SqliteIndexStore.listFragments pages of 1001 rows, in process;
- *   2. the real server (`bin/openkvs.js serve`, a child process) over loopback HTTP: the whole
+ *   2. the real server (`bin/openkvs.cjs serve`, a child process) over loopback HTTP: the whole
  *      stream listed in pages of MaxResults 1000 following NextToken, without a selector, with a
  *      SERVER_TIMESTAMP selector spanning everything, and with a PRODUCER_TIMESTAMP selector on a
  *      slice in the middle; per page, from sending the request to the last byte of the answer;
@@ -44,7 +44,7 @@ const PAGE = 1000;
 const TARGET_P99_MS = 20;
 const STREAM = 'bench-list';
 const BASE_MS = 1_700_000_000_000;
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
 
 /** A 2-s fragment at 30 fps: 60 frame-index entries (1.2 KB), as the ingest stores them. */
 function frameIndex(seed: number): Uint8Array {

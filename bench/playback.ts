@@ -1,6 +1,6 @@
 /**
  * HLS/DASH playback figures (prints, asserts nothing), against the real server
- * (`bin/openkvs.js serve`, a child process) over loopback, each next to a bare node:http server
+ * (`bin/openkvs.cjs serve`, a child process) over loopback, each next to a bare node:http server
  * (another child process) answering the same number of bytes, measured in the same run:
  *
  *   (a) LIVE latency: a producer (the PutMedia client, one request) sends a small fragment every
@@ -50,7 +50,7 @@ const { values: args } = parseArgs({
     dir: { type: 'string' },
   },
 });
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
 /** The fixture whose EBML header, Info and Tracks (H.264 + AAC, unknown-size Segment) every generated stream uses. */
 const HEADER_FIXTURE = path.join(REPO_ROOT, 'test/fixtures/h264-unknown-size.mkv');
 const START_MS = 1_700_000_000_000;

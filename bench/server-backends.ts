@@ -13,7 +13,7 @@ import { REPO_ROOT, spawnServer, type RunningServer } from '../test/helpers/proc
 
 export type Backend = 'embedded' | 'cluster';
 
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
 
 export function parseBackends(text: string): Backend[] {
   const backends = text.split(',').map((b) => b.trim());

@@ -71,7 +71,7 @@ start_node() {
     OPENKVS_S3_CHECKSUM=when-required \
     OPENKVS_SESSION_SECRET=$SESSION_SECRET \
     AWS_ACCESS_KEY_ID=$S3_KEY AWS_SECRET_ACCESS_KEY=$S3_SECRET \
-    node "$ROOT/bin/openkvs.js" serve >"$DIR/$1.log" 2>&1 &
+    node "$ROOT/bin/openkvs.cjs" serve >"$DIR/$1.log" 2>&1 &
   NODE_PIDS+=($!)
 }
 

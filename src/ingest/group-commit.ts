@@ -22,7 +22,7 @@ interface Located {
   readonly row: NewFragment;
 }
 
-/** Three quarters of libuv's thread pool (bin/openkvs.js makes it 16; Node's default is 4). */
+/** Three quarters of libuv's thread pool (bin/openkvs.cjs makes it 16; Node's default is 4). */
 function defaultMaxAppends(): number {
   const poolSize = Number(process.env['UV_THREADPOOL_SIZE']) || 4;
   return Math.max(2, Math.floor((poolSize * 3) / 4));
@@ -76,6 +76,20 @@ export class GroupCommitter {
     private readonly maxAppends = defaultMaxAppends(),
   ) {}
 
+  /**
+   * A session for the stream started: its storage is readied now (BlobStore.prepareAppend), in
+   * the stream's turn like an append, so its first fragment does not wait for that. With 500 new
+   * cameras, creating their segment files while their first fragments waited for PERSISTED (a
+   * dozen trips through the thread pool each, all in the same two seconds) took seconds.
+   */
+  prepare(streamId: number): void {
+    if (this.waitingBytes.has(streamId) || this.appending.has(streamId)) return;
+    // An empty list: a fragment completing before the turn comes joins it and is appended instead.
+    this.waitingBytes.set(streamId, []);
+    this.ready.push(streamId);
+    this.startAppends();
+  }
+
   commit(fragment: FragmentToCommit): Promise<CommitOutcome> {
     const streamId = fragment.row.streamId;
     const done = new Promise<CommitOutcome>((resolve, reject) => {
@@ -97,7 +111,7 @@ export class GroupCommitter {
     return done;
   }
 
-  /** Resolves when everything submitted so far is committed (or failed). */
+  /** Resolves when everything submitted so far is committed (or failed), and every prepare has run. */
   async idle(): Promise<void> {
     while (this.inFlight.size > 0) await Promise.all(this.inFlight);
   }
@@ -109,12 +123,23 @@ export class GroupCommitter {
       const fragments = this.waitingBytes.get(streamId)!;
       this.waitingBytes.delete(streamId);
       this.appending.add(streamId);
-      void this.appendStream(streamId, fragments).then(() => {
+      const run = fragments.length === 0 ? this.prepareStream(streamId) : this.appendStream(streamId, fragments);
+      void run.then(() => {
         this.appending.delete(streamId);
         if (this.waitingBytes.has(streamId)) this.ready.push(streamId);
         this.startAppends();
       });
     }
+  }
+
+  private async prepareStream(streamId: number): Promise<void> {
+    const done = this.blobs.prepareAppend(seriesOf(streamId)).catch((err: unknown) => {
+      // Only an optimisation: the next append does the same work and reports its failure.
+      this.log.warn({ err, streamId }, 'readying fragment storage failed');
+    });
+    const tracked: Promise<unknown> = done.finally(() => this.inFlight.delete(tracked));
+    this.inFlight.add(tracked);
+    await done;
   }
 
   /** One durable append of a stream's fragments, then they queue for the index. */

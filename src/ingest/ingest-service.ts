@@ -4,6 +4,7 @@ import type { BlobStore } from '../storage/blob-store.js';
 import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
 import type { Logger } from '../util/logger.js';
+import { SlabPool } from './chunk-window.js';
 import { FragmentNumberAllocator } from './fragment-numbers.js';
 import { GroupCommitter } from './group-commit.js';
 import { IDLE_ACK_INTERVAL_MS, IDLE_TIMEOUT_MS, WIND_DOWN } from './limits.js';
@@ -36,12 +37,14 @@ export interface WindDownBudget {
 }
 
 /**
- * What every PutMedia session shares: fragment numbers, the group committer, and the track
- * headers already stored (a camera reconnecting every 40 minutes sends the same header again).
+ * What every PutMedia session shares: fragment numbers, the group committer, the slabs bodies are
+ * copied into, and the track headers already stored (a camera reconnecting every 40 minutes sends
+ * the same header again).
  */
 export class IngestService {
   readonly numbers: FragmentNumberAllocator;
   readonly committer: GroupCommitter;
+  readonly slabs = new SlabPool();
   private readonly headerIds = new Map<string, Promise<number>>();
 
   constructor(

@@ -37,7 +37,7 @@ const DEFAULT_TIMECODE_SCALE_NS = 1_000_000;
  */
 export class PutMediaSession {
   private readonly parser = new MkvParser();
-  private readonly window = new ChunkWindow();
+  private readonly window: ChunkWindow;
   private readonly commits = new Set<Promise<void>>();
   private info: { timecodeScaleNs: number; bytes: Uint8Array } | undefined;
   private header: SessionHeader | undefined;
@@ -51,7 +51,9 @@ export class PutMediaSession {
   private sawCluster = false;
   private failure: IngestError | undefined;
 
-  constructor(private readonly options: SessionOptions) {}
+  constructor(private readonly options: SessionOptions) {
+    this.window = new ChunkWindow(options.service.slabs);
+  }
 
   /** False once the session has ended with an ERROR ack. */
   get alive(): boolean {
@@ -101,9 +103,10 @@ export class PutMediaSession {
     this.options.send(errorAck(error, (this.open ?? this.closing)?.identity));
   }
 
-  /** Resolves once every fragment handed to the committer has been acked or failed. */
+  /** Resolves once every fragment handed to the committer has been acked or failed; the body is done with. */
   async settled(): Promise<void> {
     while (this.commits.size > 0) await Promise.all(this.commits);
+    this.window.close();
   }
 
   private async guard(work: () => Promise<void>): Promise<void> {
@@ -220,7 +223,7 @@ export class PutMediaSession {
     this.options.send(fragmentAck('RECEIVED', fragment.identity));
     const bytes = this.window.slice(fragment.startOffset, fragment.endOffset!);
     const commit = this.options.service.committer
-      .commit({ row: this.rowOf(fragment), bytes })
+      .commit({ row: this.rowOf(fragment), bytes: bytes.views })
       .then(
         (outcome) => {
           if (outcome === 'stream-gone') this.fail(new IngestError('STREAM_NOT_ACTIVE', 'the stream was deleted'));
@@ -228,7 +231,10 @@ export class PutMediaSession {
         },
         () => this.fail(new IngestError('ARCHIVAL_ERROR', 'storing the fragment failed')),
       )
-      .finally(() => this.commits.delete(commit));
+      .finally(() => {
+        bytes.release();
+        this.commits.delete(commit);
+      });
     this.commits.add(commit);
   }
 

@@ -37,6 +37,12 @@ export interface BlobStore {
    */
   append(series: string, data: readonly Uint8Array[]): Promise<BlobLocation>;
   /**
+   * Readies a series for appends about to come: does now what its next append would otherwise do
+   * before writing (files: create the segment and make its directory entry durable), so that
+   * appends are not slowed by it. Counts as an append for the rule above.
+   */
+  prepareAppend(series: string): Promise<void>;
+  /**
    * Crash recovery, once, before any append: cuts every object written by append down to the
    * extent `referenced` gives for its key, and deletes those it does not mention; objects no longer
    * than their extent, and keys that do not exist, are left alone. Returns what it removed: bytes

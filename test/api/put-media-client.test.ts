@@ -69,7 +69,7 @@ describe('the openkvs PutMedia client against a secured openkvs', { skip: skipUn
   test('`openkvs put-media` streams a file and exits 0 once every fragment is PERSISTED', async () => {
     const { stdout } = await run(
       process.execPath,
-      [path.join(REPO_ROOT, 'bin/openkvs.js'), 'put-media', '--stream', 'client-cam', '--endpoint', t.url, '--timecode-type', 'RELATIVE', '--json', FIXTURE],
+      [path.join(REPO_ROOT, 'bin/openkvs.cjs'), 'put-media', '--stream', 'client-cam', '--endpoint', t.url, '--timecode-type', 'RELATIVE', '--json', FIXTURE],
       {
         env: {
           PATH: process.env['PATH'],

@@ -1,13 +1,14 @@
 import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis-video';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { REPO_ROOT, spawnServer } from '../helpers/process.js';
 
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
 
 describe('openkvs serve (the CLI)', () => {
   let dataDir: string;
@@ -49,6 +50,19 @@ describe('openkvs serve (the CLI)', () => {
     const entries = server.lines.map((line) => JSON.parse(line) as { msg: string });
     assert.ok(entries.some((e) => e.msg === 'request'), 'requests are logged');
     assert.equal(entries.at(-1)?.msg, 'openkvs stopped');
+  });
+
+  test("libuv's thread pool has the 16 threads segment syncs run on, unless UV_THREADPOOL_SIZE says otherwise", { skip: !existsSync('/proc/self/task') }, async () => {
+    const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir });
+    try {
+      const pool = Number(process.env['UV_THREADPOOL_SIZE'] ?? 16);
+      // The pool's threads, the main thread and V8's own: more than the pool alone. A size set too
+      // late (after the pool started) leaves Node's 4.
+      const threads = (await readdir(`/proc/${server.child.pid}/task`)).length;
+      assert.ok(threads > pool, `${threads} threads for a pool of ${pool}`);
+    } finally {
+      await server.stop();
+    }
   });
 
   test('a non-loopback bind without credentials refuses to start (exit 2)', () => {

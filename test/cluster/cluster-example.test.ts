@@ -122,7 +122,7 @@ describe('scripts/cluster-example.sh', { skip: clusterUnavailable(), timeout: 18
         .replace(/\s+#.*$/, '')
         .replace(/127\.0\.0\.1:(4571|4572)/g, (_, port: '4571' | '4572') => `127.0.0.1:${ports[port]}`)
         .split(/\s+/);
-      const [file, ...rest] = args[0] === 'npx' ? [process.execPath, path.join(REPO_ROOT, 'bin/openkvs.js'), ...args.slice(2)] : [AWS_CLI!, ...args.slice(1)];
+      const [file, ...rest] = args[0] === 'npx' ? [process.execPath, path.join(REPO_ROOT, 'bin/openkvs.cjs'), ...args.slice(2)] : [AWS_CLI!, ...args.slice(1)];
       lastOutput = (await run(file!, rest, { env, cwd: REPO_ROOT, timeout: 60_000 })).stdout;
     }
     assert.equal((JSON.parse(lastOutput) as { StreamInfo: { StreamName: string } }).StreamInfo.StreamName, 'cam1');

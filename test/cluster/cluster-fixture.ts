@@ -17,7 +17,7 @@ import { REPO_ROOT, spawnServer, type RunningServer } from '../helpers/process.j
  * database and one bucket, `openkvs serve` nodes pointed at them (child processes, as deployed),
  * and the same storage adapters opened in the test process to read back what the nodes stored.
  */
-export const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+export const CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
 export const PREFIX = 'openkvs/cluster';
 
 export function clusterUnavailable(): string | false {

@@ -20,7 +20,7 @@ import { chunked, rawPutMedia } from '../helpers/put-media.js';
  * outside: DescribeStream, the rows in PostgreSQL, the objects in the bucket, and the bytes
  * against mkvinfo's reading of the source (then ffprobe's reading of the fragments reassembled).
  */
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
 const FFPROBE = findTool(['ffprobe']);
 const SOURCE = path.join(REPO_ROOT, 'test/fixtures/h264-aac.mkv');
 const PREFIX = 'openkvs/node-test';

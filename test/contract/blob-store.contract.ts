@@ -330,7 +330,20 @@ function appendTests(h: Harness): void {
       for (const series of INVALID_KEYS) {
         const isInvalidKey = (err: unknown) => err instanceof InvalidBlobKeyError && err.key === series;
         await assert.rejects(h.store.append(series, [patternBytes(1)]), isInvalidKey, series);
+        await assert.rejects(h.store.prepareAppend(series), isInvalidKey, series);
       }
+    });
+
+    test('prepareAppend stores no bytes and changes no layout: appends before and after it lie back to back', async () => {
+      await h.store.prepareAppend('streams/21');
+      const sizes = await Promise.all((await listed(h.store, 'streams/21/')).map((key) => h.store.size(key)));
+      assert.ok(sizes.every((size) => size === 0), `only empty objects, if any: ${sizes.join(', ')}`);
+      const appends = [await appendChunks(h.store, 'streams/21', patternBytes(300, 1))];
+      await h.store.prepareAppend('streams/21');
+      appends.push(await appendChunks(h.store, 'streams/21', patternBytes(200, 2)));
+      assertLaidOutInOrder(appends);
+      assert.equal(appends[0]!.location.offset, 0);
+      for (const a of appends) await assertReadable(h.store, a);
     });
 
     test('put refuses keys whose last segment is a segment file name', async () => {

@@ -79,6 +79,8 @@ test('FsBlobStore leaves no temp file behind when a put fails', async () => {
   }
 });
 
+const NO_PROC = !existsSync('/proc/self/fd');
+
 async function withRoot(run: (root: string) => Promise<void>): Promise<void> {
   const root = await realpath(await mkdtemp(join(tmpdir(), 'openkvs-blobs-')));
   try {
@@ -121,6 +123,20 @@ test('FsBlobStore appends into <series>/<10-digit number>.seg and starts a new s
   });
 });
 
+test('FsBlobStore prepareAppend creates and opens the segment the next append fills, or the next one past the threshold', { skip: NO_PROC }, async () => {
+  await withRoot(async (root) => {
+    const store = await FsBlobStore.open(root, { segmentBytes: 1000 });
+    await store.prepareAppend('streams/4');
+    assert.deepEqual(await fileSizes(join(root, 'streams', '4')), { '0000000001.seg': 0 });
+    assert.equal(await openSegmentFiles(root), 1, 'held open for the append');
+    assert.deepEqual((await appendChunks(store, 'streams/4', patternBytes(1200))).location, { key: 'streams/4/0000000001.seg', offset: 0 });
+    await store.prepareAppend('streams/4');
+    assert.deepEqual(await fileSizes(join(root, 'streams', '4')), { '0000000001.seg': 1200, '0000000002.seg': 0 });
+    assert.deepEqual((await appendChunks(store, 'streams/4', patternBytes(10))).location, { key: 'streams/4/0000000002.seg', offset: 0 });
+    await store.close();
+  });
+});
+
 test('FsBlobStore continues the newest segment of a series after a reopen', async () => {
   await withRoot(async (root) => {
     const first = await FsBlobStore.open(root, { segmentBytes: 1000 });
@@ -148,8 +164,6 @@ test('FsBlobStore starts a new segment rather than appending to a deleted one', 
     await store.close();
   });
 });
-
-const NO_PROC = !existsSync('/proc/self/fd');
 
 test('FsBlobStore keeps at most maxOpenSegments segment files open, and none after close', { skip: NO_PROC }, async () => {
   await withRoot(async (root) => {

@@ -1,5 +1,5 @@
 /**
- * PutMedia under `kill -9`: the real server (bin/openkvs.js, a child process) is killed at random
+ * PutMedia under `kill -9`: the real server (bin/openkvs.cjs, a child process) is killed at random
  * points while it ingests a synthetic multi-fragment stream, then restarted on the same data dir.
  * After every restart: each fragment acked PERSISTED is stored byte for byte as the Cluster that
  * was sent, nothing else is stored (no partial fragment), the segment files hold no unreferenced
@@ -24,7 +24,7 @@ import { prng, randInt, syntheticStream, type Rng } from '../helpers/synthetic-m
 
 const SEED = Number(process.env['OPENKVS_CRASH_SEED'] ?? 0x5eed_c4a5);
 const ITERATIONS = Number(process.env['OPENKVS_CRASH_ITERATIONS'] ?? 12);
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
 const STREAM = 'crash-cam';
 
 type KillPlan = { kind: 'persisted' | 'received' | 'buffering'; count: number } | { kind: 'delay'; ms: number };

@@ -40,7 +40,7 @@ const SESSION_TIMEOUT_MS = 10_000;
 const KNOWN_ERROR_IDS = new Set<number>(Object.values(AckErrors));
 /** Error ids that mean the server, not the input, is at fault. */
 const SERVER_FAULTS = new Set<number>([AckErrors.INTERNAL_ERROR, AckErrors.ARCHIVAL_ERROR]);
-const CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+const CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
 
 const scratch = () => (existsSync('/dev/shm') ? '/dev/shm' : tmpdir());
 

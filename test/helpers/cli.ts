@@ -3,7 +3,7 @@ import path from 'node:path';
 import { REPO_ROOT } from './process.js';
 
 /** `openkvs` as a user runs it. */
-export const OPENKVS_CLI = path.join(REPO_ROOT, 'bin/openkvs.js');
+export const OPENKVS_CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
 
 /** Credentials from the environment only: nothing from the caller's AWS setup, no instance metadata. */
 export function isolatedAwsEnv(key: { accessKeyId: string; secretAccessKey: string }): NodeJS.ProcessEnv {

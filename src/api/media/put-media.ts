@@ -61,6 +61,7 @@ export const putMedia: StreamOperation = {
       throw new InvalidArgumentException('Exactly one of x-amzn-stream-name or x-amzn-stream-arn must be specified.');
     }
     const stream = await findStream(ctx, headers);
+    ctx.ingest.committer.prepare(stream.streamId);
     const startedMs = ctx.clock.nowMs();
     // Only now may the producer send its body (Amazon's C producer waits for this).
     if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();

@@ -155,6 +155,11 @@ export class FsBlobStore implements BlobStore {
     return this.segments.append(series, data);
   }
 
+  async prepareAppend(series: string): Promise<void> {
+    // An empty append opens (creating if needed) the segment the next one writes to, and writes nothing.
+    await this.segments.append(series, []);
+  }
+
   /**
    * Crash recovery: cuts every segment file to its referenced extent (fsyncing it) and deletes
    * the unreferenced ones. Must run before the first append of this store: it rejects otherwise.

@@ -1,4 +1,4 @@
-import { open, readdir, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, open, readdir, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobLocation } from '../../domain/fragment.js';
 import { InvalidBlobKeyError, isValidBlobKey } from '../blob-store.js';
@@ -22,6 +22,16 @@ export const DEFAULT_SEGMENT_OPTIONS: SegmentOptions = {
   segmentBytes: 64 * 1024 * 1024,
   maxOpenSegments: 1024,
 };
+
+/**
+ * Segment handles are O_DSYNC: a write returns once its bytes (and the size that reaches them)
+ * are on stable storage, the fdatasync done in the same trip through the thread pool. A write
+ * then an fdatasync took two trips, and under load each trip waits for an event-loop turn.
+ * Not O_APPEND: positional writes on an O_APPEND file ignore the position on Linux.
+ * O_EXCL: a new segment never replaces a file, whatever is on disk.
+ */
+const CREATE_SEGMENT = constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DSYNC;
+const REOPEN_SEGMENT = constants.O_RDWR | constants.O_DSYNC;
 
 const SEGMENT_DIGITS = 10;
 const SEGMENT_NAME = /^(\d+)\.seg$/;
@@ -112,10 +122,7 @@ export class SegmentAppender {
       start = state.size;
       const handle = await this.handleOf(state);
       const length = data.reduce((sum, chunk) => sum + chunk.byteLength, 0);
-      if (length > 0) {
-        await writevFully(handle, data, start);
-        await handle.datasync();
-      }
+      if (length > 0) await writevFully(handle, data, start);
       state.size = start + length;
       return { key: `${series}/${segmentName(state.seq)}`, offset: start };
     } catch (err) {
@@ -249,9 +256,7 @@ export class SegmentAppender {
     const path = join(state.dir, segmentName(state.seq));
     const created = !state.exists;
     if (created) await mkdirDurably(state.dir);
-    // r+, not a: positional writes on an O_APPEND file ignore the position on Linux.
-    // wx: a new segment never replaces a file, whatever is on disk.
-    const handle = await open(path, created ? 'wx' : 'r+');
+    const handle = await open(path, created ? CREATE_SEGMENT : REOPEN_SEGMENT);
     state.exists = true;
     state.handle = handle;
     this.openHandles += 1;
@@ -262,7 +267,7 @@ export class SegmentAppender {
 
   /**
    * After a failed append: cut off what it may have written (best effort) and never write this
-   * segment again; after a failed fdatasync the kernel may have dropped the pages it reported.
+   * segment again; after a failed synchronous write the kernel may have dropped the pages it reported.
    */
   private async abandon(state: SeriesState, offset: number): Promise<void> {
     state.rotatePending = true;

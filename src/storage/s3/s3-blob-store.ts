@@ -178,6 +178,11 @@ export class S3BlobStore implements BlobStore {
     return { key, offset: 0 };
   }
 
+  async prepareAppend(series: string): Promise<void> {
+    // Every append is a new object: nothing to ready.
+    if (!isValidBlobKey(series)) throw new InvalidBlobKeyError(series);
+  }
+
   async trimAppended(referenced: ReadonlyMap<string, number>): Promise<{ trimmedBytes: number; deletedObjects: number }> {
     const appended: ListedObject[] = [];
     for await (const object of this.listObjects('')) if (isAppendedKey(object.key)) appended.push(object);

@@ -21,7 +21,7 @@ import {
   type FragmentStatements,
 } from './fragment-rows.js';
 import { migrate } from './migrations.js';
-import { commitWithWalSync } from './wal-sync.js';
+import { WalSyncedCommits } from './wal-sync.js';
 
 /** A `streams` row as better-sqlite3 returns it. */
 interface StreamRow {
@@ -116,12 +116,16 @@ type Statements = ReturnType<typeof prepareStatements>;
  * inside one SQLite transaction, which is what makes each call atomic.
  */
 export class SqliteIndexStore implements IndexStore {
+  private readonly walSynced: WalSyncedCommits;
+
   private constructor(
     private readonly db: Database.Database,
     private readonly stmts: Statements,
     private readonly fragmentStmts: FragmentStatements,
     private readonly spanLookupMax: number,
-  ) {}
+  ) {
+    this.walSynced = new WalSyncedCommits(db);
+  }
 
   /** Opens (creating it and its parent directories if needed) and migrates the database at `path`. */
   static open(path: string, options: SqliteIndexOptions = {}): SqliteIndexStore {
@@ -238,7 +242,7 @@ export class SqliteIndexStore implements IndexStore {
     if (fragments.length === 0) return [];
     // One transaction, one WAL fsync for the whole batch (the group commit), that fsync off the
     // event loop. A duplicate fragment number throws and rolls the whole batch back.
-    return commitWithWalSync(this.db, () =>
+    return this.walSynced.commit(() =>
       fragments.map((fragment) => this.fragmentStmts.insertFragment.run(toFragmentRow(fragment)).changes === 1),
     );
   }
@@ -343,6 +347,7 @@ export class SqliteIndexStore implements IndexStore {
   }
 
   async close(): Promise<void> {
+    await this.walSynced.close();
     if (this.db.open) this.db.close();
   }
 

@@ -1,10 +1,10 @@
-import { open } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import type Database from 'better-sqlite3';
 
 /**
- * Runs `write` in one immediate transaction that is durable when the promise resolves, without
- * holding the event loop for the disk.
+ * Runs write transactions that are durable when their promise resolves, without holding the
+ * event loop for the disk.
  *
  * With `synchronous = FULL` in WAL mode, SQLite's commit is a write to the WAL followed by an
  * fsync of it, and better-sqlite3 runs both on the calling (event-loop) thread: every other
@@ -15,33 +15,42 @@ import type Database from 'better-sqlite3';
  * Consistency on a crash in between is NORMAL's: the commit is either whole or absent, and its
  * caller has not been told it is durable.
  */
-export async function commitWithWalSync<T>(db: Database.Database, write: () => T): Promise<T> {
-  db.pragma('synchronous = NORMAL');
-  let result: T;
-  try {
-    result = db.transaction(write).immediate();
-  } finally {
-    // Every other write of this connection keeps FULL's synchronous commit.
-    db.pragma('synchronous = FULL');
-  }
-  await syncWal(db);
-  return result;
-}
+export class WalSyncedCommits {
+  /**
+   * The WAL, kept open: SQLite deletes it only when the last connection closes, and this one
+   * stays open until `close`; checkpoints rewind it in place. Opening it for every commit put one
+   * more trip through the thread pool (an event-loop turn under load) before each PERSISTED.
+   */
+  private wal: Promise<FileHandle> | undefined;
 
-/** fdatasync of the WAL file, opened afresh so that it is always the file SQLite writes now. */
-async function syncWal(db: Database.Database): Promise<void> {
-  let wal;
-  try {
-    wal = await open(`${resolve(db.name)}-wal`, 'r');
-  } catch (err) {
-    // Only closing the last connection removes the WAL, after checkpointing it into the synced database file.
-    if ((err as NodeJS.ErrnoException).code === 'ENOENT' && !db.open) return;
-    throw err;
+  constructor(private readonly db: Database.Database) {}
+
+  async commit<T>(write: () => T): Promise<T> {
+    this.db.pragma('synchronous = NORMAL');
+    let result: T;
+    try {
+      result = this.db.transaction(write).immediate();
+    } finally {
+      // Every other write of this connection keeps FULL's synchronous commit.
+      this.db.pragma('synchronous = FULL');
+    }
+    // Opened after the first commit, which is what creates the file.
+    this.wal ??= open(`${resolve(this.db.name)}-wal`, 'r');
+    const wal = this.wal;
+    try {
+      await (await wal).datasync();
+    } catch (err) {
+      // Opened afresh by the next commit; a handle whose sync failed is not trusted again.
+      if (this.wal === wal) void this.close();
+      throw err;
+    }
+    return result;
   }
-  try {
-    await wal.datasync();
-  } finally {
-    // Closing is not part of durability: the commit's caller need not wait for it.
-    wal.close().catch(() => undefined);
+
+  /** Closes the WAL handle; call before closing the database, whose close may delete the file. */
+  async close(): Promise<void> {
+    const wal = this.wal;
+    this.wal = undefined;
+    await (await wal?.catch(() => undefined))?.close();
   }
 }

@@ -21,6 +21,7 @@ function deferred<T = void>() {
 function controlledStorage() {
   const events: string[] = [];
   const appends: { series: string; bytes: number; done: ReturnType<typeof deferred<BlobLocation>> }[] = [];
+  const prepares: { series: string; done: ReturnType<typeof deferred<void>> }[] = [];
   const ends = new Map<string, number>();
   const blobs = {
     append(series: string, data: readonly Uint8Array[]): Promise<BlobLocation> {
@@ -31,6 +32,14 @@ function controlledStorage() {
       return done.promise.then((location) => {
         events.push(`durable:${series}`);
         return location;
+      });
+    },
+    prepareAppend(series: string): Promise<void> {
+      events.push(`prepare:${series}`);
+      const done = deferred<void>();
+      prepares.push({ series, done });
+      return done.promise.then(() => {
+        events.push(`prepared:${series}`);
       });
     },
   } as unknown as BlobStore;
@@ -62,7 +71,7 @@ function controlledStorage() {
     commit.done.resolve(commit.rows.map(() => true));
     return commit.rows;
   };
-  return { blobs, index, events, appends, commits, finishAppend, failAppend, finishIndex };
+  return { blobs, index, events, appends, prepares, commits, finishAppend, failAppend, finishIndex };
 }
 
 function fragment(streamId: number, fragmentNumber: string, size: number): FragmentToCommit {
@@ -204,4 +213,60 @@ test('at most maxAppends appends run at once; waiting streams go oldest first, w
     await settle();
   }
   await committer.idle();
+});
+
+test("prepare readies a stream's storage in its turn, and its first fragment appends after it", async () => {
+  const s = controlledStorage();
+  const committer = new GroupCommitter(s.index, s.blobs, createLogger('silent'));
+  committer.prepare(3);
+  committer.prepare(3); // a second session on the stream: already under way
+  await settle();
+  assert.deepEqual(s.events, [`prepare:${seriesOf(3)}`]);
+  const first = track(committer.commit(fragment(3, 'first', 4)));
+  await settle();
+  assert.equal(s.appends.length, 0, 'never an append while the prepare runs');
+  s.prepares.shift()!.done.resolve();
+  await settle();
+  assert.deepEqual(s.events.slice(1), [`prepared:${seriesOf(3)}`, `append:${seriesOf(3)}:4`]);
+  s.finishAppend(seriesOf(3));
+  await settle();
+  s.finishIndex();
+  await committer.idle();
+  assert.equal(first.outcome, 'indexed');
+});
+
+test('a fragment completed before its stream\'s prepare got a slot is appended in its place', async () => {
+  const s = controlledStorage();
+  const committer = new GroupCommitter(s.index, s.blobs, createLogger('silent'), () => {}, 1);
+  void committer.commit(fragment(1, 'busy', 1));
+  committer.prepare(2);
+  const waiting = track(committer.commit(fragment(2, 'early', 5)));
+  await settle();
+  s.finishAppend(seriesOf(1));
+  await settle();
+  assert.deepEqual(s.prepares, [], 'no prepare: the append readies the storage itself');
+  assert.deepEqual(s.appends.map((a) => [a.series, a.bytes]), [[seriesOf(2), 5]]);
+  s.finishAppend(seriesOf(2));
+  while (s.commits.length > 0) {
+    s.finishIndex();
+    await settle();
+  }
+  await committer.idle();
+  assert.equal(waiting.outcome, 'indexed');
+});
+
+test('a failed prepare is only logged: the next append of the stream runs as usual', async () => {
+  const s = controlledStorage();
+  const committer = new GroupCommitter(s.index, s.blobs, createLogger('silent'));
+  committer.prepare(5);
+  await settle();
+  s.prepares.shift()!.done.reject(new Error('EACCES'));
+  await settle();
+  const later = track(committer.commit(fragment(5, 'later', 2)));
+  await settle();
+  s.finishAppend(seriesOf(5));
+  await settle();
+  s.finishIndex();
+  await committer.idle();
+  assert.equal(later.outcome, 'indexed');
 });
