@@ -2,7 +2,7 @@
  * GetClip figures (prints, asserts nothing): a clip of N fragments of 720p H.264 from the real
  * server (`bin/openkvs.cjs serve`, a child process) over loopback, against ffmpeg remuxing the very
  * same Matroska bytes to MP4 (`ffmpeg -i same.mkv -c copy out.mp4`), alternating run by run.
- * Both write their MP4 to a file in the same folder.
+ * Each run twice: both writing their MP4 to a file in the same folder, then both to /dev/null.
  *   - wall time: curl's time from request start to last byte written (GetClip); process start → exit (ffmpeg);
  *   - time to first byte of the GetClip answer (its moov is complete before any media byte);
  *   - ratio ffmpeg / GetClip of the medians (> 1: GetClip is faster).
@@ -18,10 +18,11 @@ import { CreateStreamCommand, KinesisVideoClient } from '@aws-sdk/client-kinesis
 import { execFileSync, spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { readFileSync, statSync } from 'node:fs';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { copyFile, mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
 import { rawPutMedia } from '../test/helpers/put-media.js';
 import { parseBackends, ServerFactory, type Backend, type ServerUnderTest } from './server-backends.js';
@@ -45,6 +46,14 @@ const BASE_SECONDS = 10;
 const TARGET_RATIO = 2;
 const TARGET_TTFB_MS = 20;
 const CLK_TCK = 100; // Linux USER_HZ
+
+/**
+ * Where both sides write the MP4: a file, as a user saving a clip would; or /dev/null, which
+ * leaves out the page-cache writes of 80 MB that, on this VM, cost about as much as either side's
+ * own work and swing by 2x from run to run.
+ */
+const SINKS = ['file', 'null'] as const;
+type Sink = (typeof SINKS)[number];
 
 const fmt = (ms: number) => `${ms.toFixed(1)} ms`;
 
@@ -94,11 +103,13 @@ interface Measured {
   readonly cpuMs: number;
   readonly ttfbMs?: number;
   readonly bytes?: number;
+  /** GetClip: the server's share of cpuMs. */
+  readonly serverCpuMs?: number;
 }
 
-/** ffmpeg remux of the same bytes: process start → exit. */
+/** ffmpeg remux of the same bytes: process start → exit. `/dev/null` works: the MP4 muxer's seeks succeed there. */
 async function ffmpegRemux(source: string, out: string): Promise<Measured> {
-  const run = await timed([FFMPEG, '-v', 'error', '-y', '-i', source, '-c', 'copy', out]);
+  const run = await timed([FFMPEG, '-v', 'error', '-y', '-i', source, '-c', 'copy', '-f', 'mp4', out]);
   return { wallMs: run.wallMs, cpuMs: run.cpuMs };
 }
 
@@ -107,15 +118,39 @@ async function ffmpegRemux(source: string, out: string): Promise<Measured> {
  * with, writing the body to `out`. Wall time and time to first byte are curl's own.
  */
 async function getClip(url: string, stream: string, out: string, serverPid: number): Promise<Measured> {
-  const body = JSON.stringify({
+  return curlPost(`${url}/getClip`, clipRequest(stream), out, serverPid);
+}
+
+function clipRequest(stream: string): string {
+  return JSON.stringify({
     StreamName: stream,
     ClipFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: START_MS / 1000, EndTimestamp: START_MS / 1000 + 86_000 } },
   });
+}
+
+/** One POST with curl, the body written to `out`; the CPU of curl and of the process `serverPid`. */
+async function curlPost(url: string, body: string, out: string, serverPid: number): Promise<Measured> {
   const serverBefore = processCpuMs(serverPid);
-  const run = await timed(['curl', '-sS', '--fail', '-o', out, '-H', 'content-type: application/json', '--data-binary', body, '-w', '%{time_starttransfer} %{time_total} %{size_download}', `${url}/getClip`]);
+  const run = await timed(['curl', '-sS', '--fail', '-o', out, '-H', 'content-type: application/json', '--data-binary', body, '-w', '%{time_starttransfer} %{time_total} %{size_download}', url]);
   const serverMs = processCpuMs(serverPid) - serverBefore;
   const [ttfb, total, bytes] = run.stdout.trim().split(' ').map(Number);
-  return { ttfbMs: ttfb! * 1000, wallMs: total! * 1000, cpuMs: run.cpuMs + serverMs, bytes: bytes! };
+  return { ttfbMs: ttfb! * 1000, wallMs: total! * 1000, cpuMs: run.cpuMs + serverMs, serverCpuMs: serverMs, bytes: bytes! };
+}
+
+/**
+ * The floor for GetClip's transfer: a bare node:http server (child process) that answers any POST
+ * with one file, read in 1 MiB chunks as the blob store reads segments: what sending the clip's
+ * bytes over loopback to curl costs with no index, no MP4 and no payload ranges.
+ */
+async function startBareFileServer(file: string): Promise<{ url: string; pid: number; stop: () => void }> {
+  const code = `const fs = require('fs'); const file = process.argv[1]; const size = fs.statSync(file).size;
+    require('http').createServer((q, s) => { q.resume(); q.on('end', () => {
+      s.writeHead(200, { 'content-type': 'video/mp4', 'content-length': size });
+      fs.createReadStream(file, { highWaterMark: 1 << 20 }).pipe(s); }); })
+      .listen(0, '127.0.0.1', function () { console.log(this.address().port); });`;
+  const child = spawn(process.execPath, ['-e', code, file], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const [line] = (await once(createInterface({ input: child.stdout! }), 'line')) as [string];
+  return { url: `http://127.0.0.1:${line.trim()}`, pid: child.pid!, stop: () => child.kill('SIGKILL') };
 }
 
 /** A server on `backend` holding the source as stream "bench". */
@@ -139,6 +174,7 @@ async function main(): Promise<void> {
   const dir = await mkdtemp(path.join(args.dir ?? tmpdir(), 'openkvs-bench-clip-'));
   const servers = new ServerFactory(dir);
   const started: [Backend, ServerUnderTest][] = [];
+  let bare: Awaited<ReturnType<typeof startBareFileServer>> | undefined;
   try {
     const source = makeSource(dir, fragments, fragmentSeconds, Number(args.mbps));
     console.log(`source: ${fragments} × ${fragmentSeconds} s of 720p30 H.264, ${(statSync(source).size / 1e6).toFixed(1)} MB`);
@@ -153,40 +189,53 @@ async function main(): Promise<void> {
       clipBytes = warm.bytes!;
       console.log(`${backend} clip: ${(warm.bytes! / 1e6).toFixed(1)} MB, ${packets(path.join(dir, 'clip.mp4'))} packets (source ${packets(source)}, ffmpeg's MP4 ${packets(path.join(dir, 'ffmpeg.mp4'))})`);
     }
+    // The bare server sends a copy of the clip: the runs below overwrite clip.mp4.
+    const bareFile = path.join(dir, 'bare.mp4');
+    await copyFile(path.join(dir, 'clip.mp4'), bareFile);
+    bare = await startBareFileServer(bareFile);
+    const bareServer = bare;
 
-    const remux: Measured[] = [];
-    const clips = new Map<Backend, Measured[]>(backends.map((b) => [b, []]));
-    for (let run = 0; run < runs; run++) {
-      // Rotate who goes first, so nobody always runs on a cooler machine.
-      const turns: (() => Promise<void>)[] = [
-        async () => void remux.push(await ffmpegRemux(source, path.join(dir, 'ffmpeg.mp4'))),
-        ...started.map(([backend, { server }]) => async () => void clips.get(backend)!.push(await getClip(server.url, 'bench', path.join(dir, 'clip.mp4'), server.child.pid!))),
-      ];
-      for (let i = 0; i < turns.length; i++) await turns[(run + i) % turns.length]!();
-    }
-    for (const backend of backends) report(backend, remux, clips.get(backend)!, clipBytes);
-    if (backends.length === 2) {
-      const wall = (b: Backend) => median(clips.get(b)!.map((c) => c.wallMs));
-      const ttfb = (b: Backend) => median(clips.get(b)!.map((c) => c.ttfbMs!));
-      console.log(`cluster / embedded: wall ${(wall('cluster') / wall('embedded')).toFixed(2)}, first byte ${(ttfb('cluster') / ttfb('embedded')).toFixed(2)}`);
+    for (const sink of SINKS) {
+      const out = (name: string) => (sink === 'file' ? path.join(dir, name) : '/dev/null');
+      const remux: Measured[] = [];
+      const bareSends: Measured[] = [];
+      const clips = new Map<Backend, Measured[]>(backends.map((b) => [b, []]));
+      for (let run = 0; run < runs; run++) {
+        // Rotate who goes first, so nobody always runs on a cooler machine.
+        const turns: (() => Promise<void>)[] = [
+          async () => void remux.push(await ffmpegRemux(source, out('ffmpeg.mp4'))),
+          async () => void bareSends.push(await curlPost(bareServer.url, '{}', out('clip.mp4'), bareServer.pid)),
+          ...started.map(([backend, { server }]) => async () => void clips.get(backend)!.push(await getClip(server.url, 'bench', out('clip.mp4'), server.child.pid!))),
+        ];
+        for (let i = 0; i < turns.length; i++) await turns[(run + i) % turns.length]!();
+      }
+      for (const backend of backends) report(backend, sink, remux, bareSends, clips.get(backend)!, clipBytes);
+      if (backends.length === 2) {
+        const wall = (b: Backend) => median(clips.get(b)!.map((c) => c.wallMs));
+        const ttfb = (b: Backend) => median(clips.get(b)!.map((c) => c.ttfbMs!));
+        console.log(`cluster / embedded (${sink}): wall ${(wall('cluster') / wall('embedded')).toFixed(2)}, first byte ${(ttfb('cluster') / ttfb('embedded')).toFixed(2)}`);
+      }
     }
     console.log(`load average during the run: ${loadavg().map((l) => l.toFixed(1)).join(' ')} on ${cpus().length} CPUs`);
   } finally {
+    bare?.stop();
     for (const [, server] of started) await server.dispose();
     await servers.close();
     await rm(dir, { recursive: true, force: true });
   }
 }
 
-function report(backend: Backend, remux: Measured[], clip: Measured[], clipBytes: number): void {
+function report(backend: Backend, sink: Sink, remux: Measured[], bareSends: Measured[], clip: Measured[], clipBytes: number): void {
   const clipMs = median(clip.map((c) => c.wallMs));
   const ffmpegMs = median(remux.map((r) => r.wallMs));
   const ttfb = clip.map((c) => c.ttfbMs!);
   const ratio = ffmpegMs / clipMs;
   const runsOf = (xs: Measured[]) => xs.map((x) => x.wallMs.toFixed(0)).join(', ');
-  console.log(`${backend}, runs: ${clip.length}`);
-  console.log(`GetClip (curl)    wall median ${fmt(clipMs)} (runs ${runsOf(clip)}), ${(clipBytes / 1e6 / (clipMs / 1000)).toFixed(0)} MB/s; CPU server + curl median ${fmt(median(clip.map((c) => c.cpuMs)))}`);
+  console.log(`${backend}, MP4 written ${sink === 'file' ? 'to a file (each side its own, same folder)' : 'to /dev/null (by curl; by ffmpeg)'}, runs: ${clip.length}`);
+  console.log(`GetClip (curl)    wall median ${fmt(clipMs)} (runs ${runsOf(clip)}), ${(clipBytes / 1e6 / (clipMs / 1000)).toFixed(0)} MB/s; CPU server + curl median ${fmt(median(clip.map((c) => c.cpuMs)))}, server alone ${fmt(median(clip.map((c) => c.serverCpuMs!)))}`);
   console.log(`ffmpeg -c copy    wall median ${fmt(ffmpegMs)} (runs ${runsOf(remux)}); CPU median ${fmt(median(remux.map((r) => r.cpuMs)))}`);
+  const bareMs = median(bareSends.map((b) => b.wallMs));
+  console.log(`bare node:http    wall median ${fmt(bareMs)} (runs ${runsOf(bareSends)}), server CPU median ${fmt(median(bareSends.map((b) => b.serverCpuMs!)))}: the same bytes from one file, no GetClip work; GetClip / bare ${(clipMs / bareMs).toFixed(2)}`);
   console.log(`ratio ffmpeg / GetClip, wall: ${ratio.toFixed(2)}  (target ≥ ${TARGET_RATIO}: ${ratio >= TARGET_RATIO ? 'met' : 'missed'})`);
   console.log(`GetClip first byte median ${fmt(median(ttfb))}, min ${fmt(Math.min(...ttfb))}, max ${fmt(Math.max(...ttfb))}  (target ≤ ${TARGET_TTFB_MS} ms: ${median(ttfb) <= TARGET_TTFB_MS ? 'met' : 'missed'})`);
 }

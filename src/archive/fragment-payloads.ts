@@ -1,5 +1,5 @@
 import type { FragmentRecord } from '../domain/fragment.js';
-import type { BlobStore } from '../storage/blob-store.js';
+import type { BlobStore, ReadOptions } from '../storage/blob-store.js';
 
 /** The frame payloads wanted from one fragment: [offset, size] pairs relative to its first byte. */
 export interface PayloadRead {
@@ -14,12 +14,13 @@ export interface PayloadRead {
  * order) are read with one ranged read, from their first payload to the end of their last; each
  * chunk read yields the views of it that are payload bytes (Matroska block headers between them
  * skipped). Nothing is copied; a payload that straddles two chunks comes out as two views.
+ * With `options.reuseChunks`, the views of one batch are valid until the next batch is asked for.
  */
-export async function* storedPayloads(blobs: BlobStore, reads: readonly PayloadRead[]): AsyncGenerator<Uint8Array[]> {
+export async function* storedPayloads(blobs: BlobStore, reads: readonly PayloadRead[], options: ReadOptions = {}): AsyncGenerator<Uint8Array[]> {
   for (const run of adjacentRuns(reads)) {
     const ranges = absoluteRanges(run);
     if (ranges.length === 0) continue;
-    yield* payloadsOfObject(blobs, run[0]!.fragment.location.key, ranges);
+    yield* payloadsOfObject(blobs, run[0]!.fragment.location.key, ranges, options);
   }
 }
 
@@ -55,12 +56,12 @@ function absoluteRanges(run: readonly PayloadRead[]): Float64Array {
 }
 
 /** One ranged read of `key` covering `ranges` ([start, end) pairs, ascending); yields the payload views of each chunk. */
-async function* payloadsOfObject(blobs: BlobStore, key: string, ranges: Float64Array): AsyncGenerator<Uint8Array[]> {
+async function* payloadsOfObject(blobs: BlobStore, key: string, ranges: Float64Array, options: ReadOptions): AsyncGenerator<Uint8Array[]> {
   const first = ranges[0]!;
   let chunkStart = first;
   let k = 0; // index into ranges (pairs)
   let next = first; // first byte of range k not yet yielded
-  for await (const chunk of await blobs.get(key, { start: first, end: ranges[ranges.length - 1]! })) {
+  for await (const chunk of await blobs.get(key, { start: first, end: ranges[ranges.length - 1]! }, options)) {
     const chunkEnd = chunkStart + chunk.byteLength;
     const views: Uint8Array[] = [];
     while (k < ranges.length) {

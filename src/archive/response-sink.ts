@@ -41,6 +41,26 @@ export class ResponseSink {
     return room || this.drained();
   }
 
+  /**
+   * Writes several chunks as one corked batch and resolves once the socket has taken all of them
+   * (true), or the client is gone (false). Only then may the caller reuse their memory: a write
+   * that returns true can still hold a tail of its chunk, waiting for the socket.
+   */
+  async writeBatchFlushed(chunks: readonly Uint8Array[]): Promise<boolean> {
+    if (this.closed || chunks.length === 0) return !this.closed;
+    await new Promise<void>((resolve) => {
+      const done = () => {
+        this.closeWaiters.delete(done);
+        resolve();
+      };
+      this.closeWaiters.add(done);
+      this.res.cork();
+      chunks.forEach((chunk, i) => (i === chunks.length - 1 ? this.res.write(chunk, done) : this.res.write(chunk)));
+      this.res.uncork();
+    });
+    return !this.closed;
+  }
+
   private async drained(): Promise<boolean> {
     await new Promise<void>((resolve) => {
       const done = () => {

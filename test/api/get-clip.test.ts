@@ -152,6 +152,34 @@ describe('GetClip', { skip: skipWithoutFfmpeg }, () => {
     assert.ok(Math.abs(Number(probe(clip).format.duration) - 8) <= MS);
   });
 
+  test('a 25 MB clip taken by a client that stalls and then reads slowly has every packet of the source', async () => {
+    // The server reads the clip in 1 MiB chunks into two buffers it reuses, each only once the
+    // socket has taken what it wrote from it. A client that stalls first fills the socket buffers,
+    // so the server's writes wait in its own queue, still pointing into those buffers.
+    const stream = await newStream();
+    const source = path.join(dir, 'noise-lossless.mkv');
+    // Lossless H.264 of noise: ~8 MB a second, encoded in well under a second.
+    execFileSync(FFMPEG, ['-v', 'error', '-y', '-f', 'lavfi', '-i', 'testsrc2=size=480x270:rate=30,noise=alls=100:allf=t', '-t', '3',
+      '-c:v', 'libx264', '-preset', 'ultrafast', '-qp', '0', '-g', '30', source]);
+    await ingest(stream, readFileSync(source));
+    const body = JSON.stringify({ StreamName: stream, ClipFragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: START_MS / 1000, EndTimestamp: START_MS / 1000 + 60 } } });
+    const req = request(`${t.url}/getClip`, { method: 'POST', headers: { 'content-type': 'application/json' } });
+    req.end(body);
+    const [res] = (await once(req, 'response')) as [IncomingMessage];
+    assert.equal(res.statusCode, 200);
+    res.pause();
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    const chunks: Buffer[] = [];
+    for await (const chunk of res) {
+      chunks.push(chunk as Buffer);
+      if (chunks.length % 16 === 0) await new Promise((resolve) => setTimeout(resolve, 2));
+    }
+    const clip = path.join(dir, `${stream}.mp4`);
+    writeFileSync(clip, Buffer.concat(chunks));
+    assert.ok(Buffer.concat(chunks).length > 20_000_000, 'more than socket buffers hold');
+    assertSamePackets(framemd5(clip, 'v'), framemd5(source, 'v'), 'video');
+  });
+
   test('a client that hangs up mid-clip does not disturb the server', async () => {
     const stream = await newStream();
     // 20 MB of frames (random bytes behind a real H.264 header): more than socket buffers hold.

@@ -194,16 +194,18 @@ function indexedFragment(fragment: FragmentRecord) {
 
 /**
  * Header first, then the payloads as storage yields them: each chunk read becomes one corked
- * batch of views (one writev, no copy), with backpressure; stops if the client goes away.
+ * batch of views (one writev, no copy); the next chunk is asked for once the socket has taken the
+ * batch, which is backpressure and lets the store read into the same two buffers throughout
+ * (ReadOptions.reuseChunks). Stops if the client goes away.
  */
 async function sendClip(res: ServerResponse, ctx: RequestContext, fragments: readonly FragmentRecord[], plan: ClipPlan): Promise<void> {
   res.writeHead(200, { 'content-type': 'video/mp4', 'content-length': plan.totalBytes });
   const sink = new ResponseSink(res);
   if (!(await sink.write(plan.header))) return;
   const reads = fragments.map((fragment, i) => ({ fragment, ranges: plan.payloadRanges[i]! }));
-  for await (const views of storedPayloads(ctx.blobs, reads)) {
+  for await (const views of storedPayloads(ctx.blobs, reads, { reuseChunks: true })) {
     // Leaving the loop early closes the blob read through return().
-    if (!(await sink.writeBatch(views))) return;
+    if (!(await sink.writeBatchFlushed(views))) return;
   }
   sink.end();
 }

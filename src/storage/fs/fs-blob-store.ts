@@ -8,6 +8,7 @@ import {
   isValidBlobKey,
   type BlobStore,
   type ByteRange,
+  type ReadOptions,
 } from '../blob-store.js';
 import { fsyncDirectory, isMissing, mkdirDurably, readEntries, walkFiles } from './fs-util.js';
 import { DEFAULT_SEGMENT_OPTIONS, isSegmentName, SegmentAppender, type SegmentOptions } from './segments.js';
@@ -78,7 +79,7 @@ export class FsBlobStore implements BlobStore {
     await fsyncDirectory(dir);
   }
 
-  async get(key: string, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> {
+  async get(key: string, range?: ByteRange, options: ReadOptions = {}): Promise<AsyncIterable<Uint8Array>> {
     const handle = await this.openObject(key);
     try {
       const { size } = await handle.stat();
@@ -92,6 +93,7 @@ export class FsBlobStore implements BlobStore {
       // the same object even if a put replaces it meanwhile. createReadStream's end is inclusive.
       // Large chunks make long sequential reads (GetClip, segments) cheap; a read allocates no
       // more than what is left of the range, so small ranges stay small.
+      if (options.reuseChunks) return readIntoTwoBuffers(key, handle, start, end);
       return handle.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK_BYTES });
     } catch (err) {
       await handle.close();
@@ -207,6 +209,34 @@ export class FsBlobStore implements BlobStore {
 function checkRange(key: string, start: number, end: number, size: number): void {
   const valid = Number.isSafeInteger(start) && Number.isSafeInteger(end) && start >= 0 && start <= end && end <= size;
   if (!valid) throw new RangeError(`range [${start}, ${end}) is outside blob ${key} of ${size} bytes`);
+}
+
+/**
+ * [start, end) of the open file in chunks read alternately into two buffers: while the caller
+ * writes one chunk out, the next is read into the other (ReadOptions.reuseChunks says when the
+ * caller is done with a chunk). Closes the file when done, failed or abandoned.
+ */
+async function* readIntoTwoBuffers(key: string, handle: FileHandle, start: number, end: number): AsyncGenerator<Uint8Array> {
+  const size = Math.min(READ_CHUNK_BYTES, end - start);
+  const buffers = [Buffer.allocUnsafeSlow(size), Buffer.allocUnsafeSlow(size)] as const;
+  const readAt = (turn: number, at: number) => handle.read(buffers[turn % 2]!, 0, Math.min(size, end - at), at);
+  let turn = 0;
+  let at = start;
+  let reading: Promise<{ bytesRead: number }> | undefined = readAt(turn, at);
+  try {
+    while (reading !== undefined) {
+      const { bytesRead } = await reading;
+      if (bytesRead === 0) throw new Error(`blob ${key} ended at ${at}, before ${end}`);
+      const chunk = buffers[turn % 2]!.subarray(0, bytesRead);
+      at += bytesRead;
+      turn += 1;
+      reading = at < end ? readAt(turn, at) : undefined;
+      yield chunk;
+    }
+  } finally {
+    await reading?.catch(() => undefined);
+    await handle.close();
+  }
 }
 
 async function* emptyIterable(): AsyncIterable<Uint8Array> {

@@ -91,6 +91,7 @@ export class S3BlobStore implements BlobStore {
     else await putStream(ref, data, this.tuning.partBytes);
   }
 
+  /** Chunks are the SDK's own, never reused: ReadOptions change nothing here. */
   async get(key: string, range?: ByteRange): Promise<AsyncIterable<Uint8Array>> {
     const ref = this.ref(key);
     if (range === undefined) return this.getObject(ref);
