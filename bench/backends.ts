@@ -4,7 +4,7 @@
  *   1. commitFragments, batches of 10 fragments (1.5 KB frame index each) over 50 streams:
  *      SqliteIndexStore vs PostgresIndexStore (a throwaway PostgreSQL 15 with fsync on).
  *   2. reserveFragmentSequence(1000): the per-1000-fragments round trip of every node.
- *   3. append of one 2-fragment batch (2 × 256 KiB): FsBlobStore (writev + fdatasync) vs
+ *   3. append of one 2-fragment batch (2 × 256 KiB): FsBlobStore (one O_DSYNC writev) vs
  *      S3BlobStore (one PUT) on a one-node Ceph RGW (memstore: RAM, so this is network + RGW cost,
  *      not disk), one at a time and then 8 series at once.
  * Medians and the cluster/embedded ratio of the medians, alternating the backends round by
@@ -26,6 +26,7 @@ import { S3BlobStore } from '../src/storage/s3/s3-blob-store.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
 import { startCeph } from '../test/helpers/ceph.js';
 import { startPostgres } from '../test/helpers/postgres.js';
+import { createBenchStreams } from './index-fixture.js';
 import { median } from './stats.js';
 
 const STREAMS = 50;
@@ -52,19 +53,7 @@ interface IndexFixture {
 }
 
 async function prepareIndex(index: IndexStore, batches: number): Promise<IndexFixture> {
-  const streamIds: number[] = [];
-  for (let i = 0; i < STREAMS; i++) {
-    const created = await index.createStream(
-      {
-        name: `bench-${i}`, arn: `arn:aws:kinesisvideo:us-east-1:123456789012:stream/bench-${i}/1`, deviceName: null,
-        mediaType: 'video/h264', kmsKeyId: 'k', version: 'v1', status: 'ACTIVE', creationTimeMs: Date.now(),
-        dataRetentionInHours: 24, storageTier: 'HOT', imageGenerationConfiguration: null, notificationConfiguration: null,
-      },
-      {},
-    );
-    streamIds.push(created!.streamId);
-  }
-  const headerId = await index.putTrackHeader('sha256:bench', new Uint8Array(600));
+  const { streamIds, headerId } = await createBenchStreams(index, STREAMS);
   return { index, streamIds, headerId, next: await index.reserveFragmentSequence(batches * BATCH * 100) };
 }
 

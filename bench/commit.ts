@@ -2,12 +2,12 @@
  * Storage write-path figures (prints, asserts nothing):
  *   1. SqliteIndexStore.commitFragments: batches of 10 fragments with a ~1.5 KB frame index each,
  *      spread over 500 streams, the group-commit path of PutMedia.
- *   2. FsBlobStore.append: 64 KiB appends (positional writev + fdatasync) on 50 series at once.
+ *   2. FsBlobStore.append: 64 KiB appends (one positional O_DSYNC writev) on 50 series at once.
  *
  *   npm run build && node dist/bench/commit.js [--dir DIR] [--batches N] [--series N] [--appends N]
  *
- * DIR (default: a temp folder, removed afterwards) should sit on the disk under test. fdatasync
- * runs on libuv's thread pool, so UV_THREADPOOL_SIZE bounds how many appends sync at once.
+ * DIR (default: a temp folder, removed afterwards) should sit on the disk under test. The synced
+ * write runs on libuv's thread pool, so UV_THREADPOOL_SIZE bounds how many appends sync at once.
  */
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -17,6 +17,7 @@ import { formatFragmentNumber, type NewFragment } from '../src/domain/fragment.j
 import { encodeFrameIndex } from '../src/domain/frame-index.js';
 import { FsBlobStore } from '../src/storage/fs/fs-blob-store.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
+import { createBenchStreams } from './index-fixture.js';
 import { percentile } from './stats.js';
 
 const STREAMS = 500;
@@ -50,21 +51,7 @@ function frameIndex(seed: number): Uint8Array {
 
 async function benchCommit(dir: string, batches: number): Promise<void> {
   const index = SqliteIndexStore.open(join(dir, 'index.sqlite'));
-  const streamIds: number[] = [];
-  for (let i = 0; i < STREAMS; i++) {
-    const created = await index.createStream(
-      {
-        name: `bench-${i}`, arn: `arn:aws:kinesisvideo:us-east-1:123456789012:stream/bench-${i}/1`,
-        deviceName: null, mediaType: 'video/h264', kmsKeyId: 'k', version: 'v1', status: 'ACTIVE',
-        creationTimeMs: Date.now(), dataRetentionInHours: 24, storageTier: 'HOT',
-        imageGenerationConfiguration: null, notificationConfiguration: null,
-      },
-      {},
-    );
-    if (created === undefined) throw new Error('stream name taken');
-    streamIds.push(created.streamId);
-  }
-  const headerId = await index.putTrackHeader('sha256:bench', new Uint8Array(600));
+  const { streamIds, headerId } = await createBenchStreams(index, STREAMS);
   const offsets = new Map<number, number>();
   let sequence = await index.reserveFragmentSequence(batches * BATCH);
   const samples: number[] = [];
@@ -119,7 +106,7 @@ async function benchAppend(dir: string, series: number, appendsPerSeries: number
     }),
   );
   const seconds = (performance.now() - start) / 1000;
-  summary(`append 64 KiB + fdatasync, ${series} series at once`, samples);
+  summary(`append 64 KiB (O_DSYNC), ${series} series at once`, samples);
   const total = series * appendsPerSeries;
   const mibPerSecond = (total * APPEND_BYTES) / seconds / 1024 / 1024;
   const pool = process.env.UV_THREADPOOL_SIZE ?? '4 (default)';

@@ -28,6 +28,7 @@ import type { IndexStore } from '../src/storage/index-store.js';
 import { WalSyncedCommits } from '../src/storage/sqlite/wal-sync.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
 import { createLogger } from '../src/util/logger.js';
+import { createBenchStreams } from './index-fixture.js';
 import { percentile } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -100,19 +101,7 @@ class BatchBarrierCommitter implements Committer {
 async function openStorage(dir: string, streams: number) {
   const index = SqliteIndexStore.open(join(dir, 'index.sqlite'));
   const blobs = await FsBlobStore.open(join(dir, 'blobs'));
-  const streamIds: number[] = [];
-  for (let i = 0; i < streams; i++) {
-    const created = await index.createStream(
-      {
-        name: `bench-${i}`, arn: `arn:aws:kinesisvideo:us-east-1:123456789012:stream/bench-${i}/1`, deviceName: null,
-        mediaType: 'video/h264', kmsKeyId: 'k', version: 'v1', status: 'ACTIVE', creationTimeMs: Date.now(),
-        dataRetentionInHours: 24, storageTier: 'HOT', imageGenerationConfiguration: null, notificationConfiguration: null,
-      },
-      {},
-    );
-    streamIds.push(created!.streamId);
-  }
-  const headerId = await index.putTrackHeader('sha256:bench', new Uint8Array(600));
+  const { streamIds, headerId } = await createBenchStreams(index, streams);
   return { index, blobs, streamIds, headerId };
 }
 

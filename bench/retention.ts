@@ -22,6 +22,7 @@ import { seriesOf } from '../src/ingest/group-commit.js';
 import { FsBlobStore } from '../src/storage/fs/fs-blob-store.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
 import { createLogger } from '../src/util/logger.js';
+import { createBenchStreams } from './index-fixture.js';
 import { median } from './stats.js';
 
 const FRAGMENT_BYTES = 2048;
@@ -44,21 +45,7 @@ interface Fixture {
 async function openFixture(dir: string, streams: number): Promise<Fixture> {
   const index = SqliteIndexStore.open(join(dir, 'index.sqlite'));
   const blobs = await FsBlobStore.open(join(dir, 'blobs'), { segmentBytes: SEGMENT_BYTES });
-  const streamIds: number[] = [];
-  for (let i = 0; i < streams; i++) {
-    const created = await index.createStream(
-      {
-        name: `bench-${i}`, arn: `arn:aws:kinesisvideo:us-east-1:123456789012:stream/bench-${i}/1`,
-        deviceName: null, mediaType: 'video/h264', kmsKeyId: 'k', version: 'v1', status: 'ACTIVE',
-        creationTimeMs: START_MS, dataRetentionInHours: 1, storageTier: 'HOT',
-        imageGenerationConfiguration: null, notificationConfiguration: null,
-      },
-      {},
-    );
-    if (created === undefined) throw new Error('stream name taken');
-    streamIds.push(created.streamId);
-  }
-  const headerId = await index.putTrackHeader('sha256:bench', new Uint8Array(600));
+  const { streamIds, headerId } = await createBenchStreams(index, streams, { creationTimeMs: START_MS, dataRetentionInHours: 1 });
   const clock = { now: START_MS, nowMs: () => clock.now };
   return { index, blobs, clock, headerId, streamIds, nextSeq: await index.reserveFragmentSequence(1) };
 }
