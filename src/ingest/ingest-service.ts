@@ -9,6 +9,13 @@ import { FragmentNumberAllocator } from './fragment-numbers.js';
 import { GroupCommitter } from './group-commit.js';
 import { IDLE_ACK_INTERVAL_MS, IDLE_TIMEOUT_MS, WIND_DOWN } from './limits.js';
 
+/**
+ * Distinct track headers remembered (a few hundred bytes of key each): every camera's current one
+ * and then some, while a server fed endless distinct headers (each resolution change is one) stays
+ * bounded.
+ */
+const TRACK_HEADER_CACHE_SIZE = 4096;
+
 /** How a PutMedia session treats a producer that stops sending (tests shorten these). */
 export interface IdleTimings {
   readonly ackIntervalMs: number;
@@ -45,6 +52,7 @@ export class IngestService {
   readonly numbers: FragmentNumberAllocator;
   readonly committer: GroupCommitter;
   readonly slabs = new SlabPool();
+  /** Content hash → header id, most recently used last; at most `headerCacheSize` entries. */
   private readonly headerIds = new Map<string, Promise<number>>();
 
   constructor(
@@ -53,6 +61,7 @@ export class IngestService {
     log: Logger,
     feed: FragmentFeed,
     readonly idle: IdleTimings = { ackIntervalMs: IDLE_ACK_INTERVAL_MS, timeoutMs: IDLE_TIMEOUT_MS, windDown: WIND_DOWN },
+    private readonly headerCacheSize = TRACK_HEADER_CACHE_SIZE,
   ) {
     this.numbers = new FragmentNumberAllocator(index);
     this.committer = new GroupCommitter(index, blobs, log, (fragments) => announce(feed, fragments));
@@ -63,11 +72,17 @@ export class IngestService {
     const bytes = Buffer.concat([info, tracks]);
     const hash = createHash('sha256').update(bytes).digest('hex');
     let id = this.headerIds.get(hash);
-    if (!id) {
+    if (id) this.headerIds.delete(hash);
+    else {
       id = this.index.putTrackHeader(hash, bytes);
-      id.catch(() => this.headerIds.delete(hash));
-      this.headerIds.set(hash, id);
+      const stored = id;
+      stored.catch(() => {
+        if (this.headerIds.get(hash) === stored) this.headerIds.delete(hash);
+      });
     }
+    this.headerIds.set(hash, id);
+    // A header that falls out is only looked up again: putTrackHeader is idempotent per hash.
+    if (this.headerIds.size > this.headerCacheSize) this.headerIds.delete(this.headerIds.keys().next().value!);
     return id;
   }
 
