@@ -4,6 +4,7 @@ import { startServer } from './server.js';
 import { addGetClipCommand } from './commands/get-clip.js';
 import { addListFragmentsCommand } from './commands/list-fragments.js';
 import { addPutMediaCommand } from './commands/put-media.js';
+import { exitQuietlyWhenStdoutCloses } from './commands/stdout.js';
 
 const program = new Command('openkvs')
   .description('A self-hosted server that speaks the Amazon Kinesis Video Streams API.')
@@ -79,6 +80,10 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
   }
 });
 
+// The client commands write results to stdout; the server logs there and keeps running.
+program.hook('preAction', (_program, command) => {
+  if (command.name() !== 'serve') exitQuietlyWhenStdoutCloses();
+});
 addPutMediaCommand(program);
 addGetClipCommand(program);
 addListFragmentsCommand(program);
