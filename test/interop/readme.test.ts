@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -40,7 +40,11 @@ describe("the README's commands are true", () => {
   });
 
   test('`npm start` serves the API (on a free port and a temporary data dir for the test)', async () => {
+    // The suite runs from a current build, so `npm start` must not compile again (tens of seconds).
+    const buildStamp = path.join(REPO_ROOT, 'dist/.build-complete');
+    const builtAt = statSync(buildStamp).mtimeMs;
     server = await spawnServer('npm', ['start', '--silent'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir });
+    assert.equal(statSync(buildStamp).mtimeMs, builtAt, 'npm start on a current build started without compiling');
     const res = await fetch(`${server.url}/listStreams`, { method: 'POST', body: '{}' });
     assert.equal(res.status, 200);
     assert.deepEqual(await res.json(), { StreamInfoList: [], NextToken: null });
