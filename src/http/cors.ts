@@ -7,8 +7,8 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
  * by cookies, so allowing every origin (`*`, the default) hands a page nothing it could not do
  * with its own credentials. (Open mode authorizes nothing, so there any page in a browser that can
  * reach the server may use it, as any program there may.) `--cors-origins` narrows it to a list.
- * CORS is not access control: a refused origin's requests are still served; the browser only
- * keeps the answers from the page.
+ * CORS is not access control: a refused origin's simple requests (no preflight) are still served;
+ * the browser only keeps the answers from the page.
  */
 
 /** `*`, or the origins (`scheme://host[:port]`, as browsers serialize them) that may read answers. */

@@ -15,8 +15,8 @@ class UnsupportedOperationException extends ApiError {
 }
 
 /**
- * The request pipeline: route → read body → authenticate → parse → validate → operation →
- * JSON answer. Every failure becomes an AWS error response; nothing escapes to crash the process.
+ * The request pipeline: CORS headers → preflight, or route → read body → authenticate → parse →
+ * validate → operation → JSON answer. Every failure becomes an AWS error response; nothing escapes to crash the process.
  */
 export interface RouteTables {
   /** POST path → API operation. */
