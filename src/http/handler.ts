@@ -16,7 +16,8 @@ class UnsupportedOperationException extends ApiError {
 
 /**
  * The request pipeline: CORS headers → preflight, or route → read body → authenticate → parse →
- * validate → operation → JSON answer. Every failure becomes an AWS error response; nothing escapes to crash the process.
+ * validate → operation → JSON answer. Every failure becomes an AWS error response; nothing
+ * escapes to crash the process.
  */
 export interface RouteTables {
   /** POST path → API operation. */
