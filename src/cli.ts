@@ -41,6 +41,9 @@ const serveOptions: Option[] = [
   new Option('--session-secret <secret>', 'HLS/DASH session token secret, 64+ hex digits (default: one kept in the data dir; give every node of a cluster the same)').env(
     'OPENKVS_SESSION_SECRET',
   ),
+  new Option('--cors-origins <list>', 'origins whose web pages may call the API and play sessions: * or a comma-separated list of http(s)://host[:port]')
+    .env('OPENKVS_CORS_ORIGINS')
+    .default('*'),
   new Option('--insecure', 'allow a non-loopback bind without credentials').env('OPENKVS_INSECURE'),
   new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('OPENKVS_LOG_LEVEL').default('info'),
 ];
@@ -64,6 +67,7 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     s3Checksum: flags['s3Checksum'],
     s3RequestTimeout: flags['s3RequestTimeout'],
     sessionSecret: flags['sessionSecret'],
+    corsOrigins: flags['corsOrigins'],
     insecure: flags['insecure'],
     logLevel: flags['logLevel'],
   };

@@ -1,5 +1,6 @@
 import { isIP } from 'node:net';
 import path from 'node:path';
+import { parseCorsOrigins, type CorsOrigins } from './http/cors.js';
 import { S3_CHECKSUM_MODES, type S3ChecksumMode, type S3Options } from './storage/s3/s3-options.js';
 import type { LogLevel } from './util/logger.js';
 
@@ -23,6 +24,11 @@ export interface ServerOptions {
    * kept in the data dir. Nodes of a cluster must share one, so each verifies the others' tokens.
    */
   readonly sessionSecret: string | undefined;
+  /**
+   * Origins whose pages may read answers (CORS): `*` (default: requests are authorized by SigV4
+   * or session tokens, not cookies) or a list of `scheme://host[:port]`.
+   */
+  readonly corsOrigins: CorsOrigins;
   /** Allows a non-loopback bind without credentials. */
   readonly insecure: boolean;
   readonly logLevel: LogLevel;
@@ -61,6 +67,7 @@ export function resolveOptions(raw: RawOptions): ServerOptions {
     storageUrl: str(raw.storageUrl) ?? `file://${path.join(dataDir, 'fragments')}`,
     s3: parseS3Options(raw),
     sessionSecret: str(raw.sessionSecret),
+    corsOrigins: parseCors(str(raw.corsOrigins) ?? '*'),
     insecure: flag(raw.insecure),
     logLevel: parseLogLevel(str(raw.logLevel) ?? 'info'),
   };
@@ -146,6 +153,14 @@ function parsePublicUrl(value: string | undefined): string | undefined {
     throw new ConfigError('--public-url must have no path or query: clients append /putMedia, /getMedia, ...');
   }
   return url.origin;
+}
+
+function parseCors(value: string): CorsOrigins {
+  try {
+    return parseCorsOrigins(value);
+  } catch (err) {
+    throw new ConfigError(`--cors-origins: ${(err as Error).message}`);
+  }
 }
 
 function parseLogLevel(value: string): LogLevel {

@@ -6,6 +6,7 @@ import { RetentionSweeper, type RetentionOptions, type SweepReport } from './arc
 import { ConfigError, listenUrl, type ServerOptions } from './config.js';
 import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.js';
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
+import { createCors } from './http/cors.js';
 import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
 import { PlaybackService } from './playback/playback-service.js';
@@ -72,7 +73,8 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     retention: sweeper,
   };
   sweeper.start();
-  const handler = createRequestHandler(app, { operations: buildRoutes(), playback: buildPlaybackRoutes() }, authenticate);
+  const routes = { operations: buildRoutes(), playback: buildPlaybackRoutes() };
+  const handler = createRequestHandler(app, routes, authenticate, createCors(options.corsOrigins));
   http.on('request', handler);
   // Requests with `Expect: 100-continue` too: each route decides when to let the body come.
   http.on('checkContinue', handler);

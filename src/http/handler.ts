@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { AppContext, RequestContext } from '../api/context.js';
-import { isPlaybackPath, setCorsHeaders, type PlaybackResource } from '../api/playback/resource.js';
+import { isPlaybackPath, type PlaybackResource } from '../api/playback/resource.js';
 import type { Route } from '../api/routes.js';
 import { validateInput } from '../api/shapes/validate.js';
 import { ApiError, UnknownOperationException } from '../domain/errors.js';
 import { splitTarget, type Authenticate } from './authenticate.js';
+import type { Cors } from './cors.js';
 import { sendError, toApiError } from './errors.js';
 import { parseJsonObject, readBody, sendJson } from './wire.js';
 
@@ -14,8 +15,9 @@ class UnsupportedOperationException extends ApiError {
 }
 
 /**
- * The request pipeline: route → read body → authenticate → parse → validate → operation →
- * JSON answer. Every failure becomes an AWS error response; nothing escapes to crash the process.
+ * The request pipeline: CORS headers → preflight, or route → read body → authenticate → parse →
+ * validate → operation → JSON answer. Every failure becomes an AWS error response; nothing
+ * escapes to crash the process.
  */
 export interface RouteTables {
   /** POST path → API operation. */
@@ -24,14 +26,17 @@ export interface RouteTables {
   readonly playback: Map<string, PlaybackResource>;
 }
 
-export function createRequestHandler(app: AppContext, routes: RouteTables, authenticate: Authenticate) {
+export function createRequestHandler(app: AppContext, routes: RouteTables, authenticate: Authenticate, cors: Cors) {
   return (req: IncomingMessage, res: ServerResponse): void => {
     const requestId = randomUUID();
     const started = performance.now();
     res.setHeader('x-amzn-RequestId', requestId);
     res.setHeader('x-amz-RequestId', requestId);
+    // On every answer, errors and 404s included: a page's SDK reads the error name only if the
+    // browser lets it see the answer.
+    cors.decorate(req, res);
     const ctx: RequestContext = { ...app, requestId };
-    handle(req, res, ctx, routes, authenticate)
+    handle(req, res, ctx, routes, authenticate, cors)
       .catch((err: unknown) => {
         // A body we stopped reading cannot leave the connection reusable.
         if (!req.complete) res.setHeader('connection', 'close');
@@ -58,9 +63,13 @@ async function handle(
   ctx: RequestContext,
   routes: RouteTables,
   authenticate: Authenticate,
+  cors: Cors,
 ): Promise<void> {
   const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
-  if (isPlaybackPath(rawPath)) return handlePlayback(req, res, ctx, routes.playback.get(rawPath), rawQuery);
+  if (isPlaybackPath(rawPath)) return handlePlayback(req, res, ctx, routes.playback.get(rawPath), rawQuery, cors);
+  // Preflights carry no credentials: answered before authentication, for every routed operation
+  // (unsupported ones too, so the page can read their 501) and PutMedia.
+  if (req.method === 'OPTIONS' && routes.operations.has(rawPath)) return cors.preflight(req, res, ['POST']);
   const route = req.method === 'POST' ? routes.operations.get(rawPath) : undefined;
   if (!route) throw new UnknownOperationException(`No operation at ${req.method} ${rawPath}.`);
   if (route.kind === 'stream') {
@@ -79,19 +88,16 @@ async function handle(
   sendJson(res, 200, await route.operation.handle(input as never, ctx));
 }
 
-/** HLS/DASH GETs: no SigV4 (the session token authorizes), CORS on every answer, errors included. */
+/** HLS/DASH GETs: no SigV4 (the session token authorizes). */
 async function handlePlayback(
   req: IncomingMessage,
   res: ServerResponse,
   ctx: RequestContext,
   resource: PlaybackResource | undefined,
   rawQuery: string,
+  cors: Cors,
 ): Promise<void> {
-  setCorsHeaders(res);
-  if (resource && req.method === 'OPTIONS') {
-    res.writeHead(204).end();
-    return;
-  }
+  if (resource && req.method === 'OPTIONS') return cors.preflight(req, res, ['GET', 'HEAD']);
   if (!resource || (req.method !== 'GET' && req.method !== 'HEAD')) {
     throw new UnknownOperationException(`No playback resource at ${req.method} ${splitTarget(req.url ?? '/').rawPath}.`);
   }

@@ -21,7 +21,7 @@ describe('openkvs serve (the CLI)', () => {
     const help = spawnSync(process.execPath, [CLI, 'serve', '--help'], { encoding: 'utf8' });
     assert.equal(help.status, 0);
     const text = help.stdout.replace(/\s+/g, ' ');
-    const flags = ['host', 'port', 'data-dir', 'public-url', 'region', 'account-id', 'credentials', 'index', 'storage', 'insecure', 'log-level', 'session-secret',
+    const flags = ['host', 'port', 'data-dir', 'public-url', 'region', 'account-id', 'credentials', 'index', 'storage', 'insecure', 'log-level', 'session-secret', 'cors-origins',
       's3-endpoint', 's3-region', 's3-force-path-style', 's3-checksum'];
     for (const flag of flags) {
       assert.match(text, new RegExp(`--${flag}\\b`), flag);
@@ -69,6 +69,12 @@ describe('openkvs serve (the CLI)', () => {
     const run = spawnSync(process.execPath, [CLI, 'serve', '--host', '0.0.0.0', '--port', '0', '--data-dir', dataDir], { encoding: 'utf8', timeout: 30_000 });
     assert.equal(run.status, 2);
     assert.match(run.stderr, /refusing to listen on 0\.0\.0\.0 without credentials/);
+  });
+
+  test('a bad --cors-origins list is a config error (exit 2)', () => {
+    const run = spawnSync(process.execPath, [CLI, 'serve', '--port', '0', '--data-dir', dataDir, '--cors-origins', 'https://a.example/app'], { encoding: 'utf8', timeout: 30_000 });
+    assert.equal(run.status, 2);
+    assert.match(run.stderr, /--cors-origins: "https:\/\/a\.example\/app" is not an origin/);
   });
 
   test('a broken credentials file is reported, not a stack trace', () => {

@@ -66,6 +66,19 @@ describe('resolveOptions', () => {
     assert.throws(() => resolveOptions({ s3Endpoint: 'http://127.0.0.1:7480' }), /--s3-\* options need an s3:\/\/ --storage URL/);
   });
 
+  test('--cors-origins: * by default, or a list of origins normalised as browsers send Origin', () => {
+    assert.equal(resolveOptions({}).corsOrigins, '*');
+    assert.equal(resolveOptions({ corsOrigins: ' * ' }).corsOrigins, '*');
+    assert.deepEqual(resolveOptions({ corsOrigins: 'https://a.example:8443, http://LOCALHOST:80/,https://b.example:443' }).corsOrigins, [
+      'https://a.example:8443',
+      'http://localhost',
+      'https://b.example',
+    ]);
+    for (const bad of ['a.example', 'ftp://a.example', 'https://a.example/app', 'https://a.example?x', 'https://u:p@a.example', 'https://a.example,', '*,https://a.example', 'https://a.example#']) {
+      assert.throws(() => resolveOptions({ corsOrigins: bad }), (err: unknown) => err instanceof ConfigError && /^--cors-origins: /.test(err.message), bad);
+    }
+  });
+
   test('the public URL is normalised to an origin without a trailing slash', () => {
     assert.equal(resolveOptions({ publicUrl: 'https://kvs.example.com/' }).publicUrl, 'https://kvs.example.com');
   });
