@@ -42,6 +42,19 @@ export interface PutMediaCommand {
   json: boolean;
 }
 
+/** The README's "Sending video" in short: ffmpeg left to its defaults makes fragments KVS does not expect. */
+const FFMPEG_HELP = `
+Each Matroska Cluster becomes one fragment: send one Cluster per GOP, opening with its key frame.
+ffmpeg writing to a pipe starts a Cluster every 32 KB unless told otherwise; with both limits
+above any GOP's size and length it starts one only at a key frame:
+
+  ffmpeg -re -f lavfi -i testsrc2=size=640x480:rate=15 -f lavfi -i sine=frequency=440 \\
+    -c:v libx264 -preset veryfast -tune zerolatency -bf 0 -g 30 -keyint_min 30 -sc_threshold 0 -pix_fmt yuv420p -c:a aac \\
+    -f matroska -cluster_size_limit 50000000 -cluster_time_limit 10000 - | openkvs put-media --stream cam1 --timecode-type RELATIVE -
+
+With audio, encode without B-frames (-bf 0): a fragment whose first frame is earlier than the
+previous fragment's last one gets ERROR 4004 (FRAGMENT_TIMECODE_LESSER_THAN_PREVIOUS), on KVS as here.`;
+
 export function addPutMediaCommand(program: Command): void {
   program
     .command('put-media')
@@ -55,6 +68,7 @@ export function addPutMediaCommand(program: Command): void {
     .addOption(new Option('--timecode-type <type>', 'how Cluster timecodes are read').choices(['ABSOLUTE', 'RELATIVE']).default('ABSOLUTE'))
     .option('--producer-start-timestamp <seconds>', 'x-amzn-producer-start-timestamp, epoch seconds (default: now)')
     .option('--json', 'print each ack as a JSON line on stdout')
+    .addHelpText('after', FFMPEG_HELP)
     // Usage problems exit 2, like `serve`'s configuration errors; commander would use 1.
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
     .action(async (file: string, flags: PutMediaFlags, command: Command) => {
