@@ -7,6 +7,7 @@ import { ConfigError, listenUrl, type ServerOptions } from './config.js';
 import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.js';
 import { loadCredentialsFile, secretLookup } from './http/credentials.js';
 import { createCors } from './http/cors.js';
+import { endSocketsOnClientFin } from './http/half-close.js';
 import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
 import { PlaybackService } from './playback/playback-service.js';
@@ -53,7 +54,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const sweeper = new RetentionSweeper(index, blobs, clock, log, deps.retention);
   // PutMedia and GetMedia hold a request open for up to ~45 minutes: no whole-request timeout.
   const http = createHttpServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 });
-  keepResponsesAfterClientFin(http);
+  endSocketsOnClientFin(http);
   const port = await listen(http, options.host, options.port).catch(async (err: unknown) => {
     await Promise.all([index.close(), blobs.close(), feed.close()]);
     throw err;
@@ -121,19 +122,6 @@ function buildAuthenticator(options: ServerOptions, clock: Clock): Authenticate 
     throw new ConfigError(`--credentials: ${(err as Error).message}`);
   }
   return requireSigV4(secretLookup(credentials), clock);
-}
-
-/**
- * A producer may shut down its write side (TCP FIN) once its body is complete and still read the
- * response: ffmpeg's HTTP output does exactly that after PutMedia's last chunk. By default Node's
- * server answers the FIN by ending its own side at once, so the PERSISTED acks still owed (and the
- * last fragment's commit) are lost. `httpAllowHalfOpen` is node:http's own switch for this (kept in
- * core for userland servers; nodejs/node#36819): the response then ends normally and the socket
- * closes after it. A body that really broke off (FIN inside a chunk) is still a parse error at the
- * FIN, which destroys the socket as before.
- */
-function keepResponsesAfterClientFin(http: Server): void {
-  (http as Server & { httpAllowHalfOpen: boolean }).httpAllowHalfOpen = true;
 }
 
 function listen(http: Server, host: string, port: number): Promise<number> {

@@ -7,6 +7,7 @@ import { validateInput } from '../api/shapes/validate.js';
 import { ApiError, UnknownOperationException } from '../domain/errors.js';
 import { splitTarget, type Authenticate } from './authenticate.js';
 import type { Cors } from './cors.js';
+import { answerAfterClientFin } from './half-close.js';
 import { sendError, toApiError } from './errors.js';
 import { parseJsonObject, readBody, sendJson } from './wire.js';
 
@@ -73,6 +74,7 @@ async function handle(
   const route = req.method === 'POST' ? routes.operations.get(rawPath) : undefined;
   if (!route) throw new UnknownOperationException(`No operation at ${req.method} ${rawPath}.`);
   if (route.kind === 'stream') {
+    answerAfterClientFin(req, res);
     authenticate(req, 'streaming');
     return route.operation.handle(req, res, ctx);
   }
