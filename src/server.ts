@@ -9,6 +9,7 @@ import { loadCredentialsFile, secretLookup } from './http/credentials.js';
 import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
 import { PlaybackService } from './playback/playback-service.js';
+import { StillPool } from './stills/still-pool.js';
 import { resolveSessionSecret, SessionSecretError } from './playback/session-secret.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { openBlobStore, openFragmentFeed, openIndexStore, redactStorageUrl } from './storage/open.js';
@@ -69,6 +70,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     feed,
     playback: new PlaybackService(index, feed, sessionSecret),
     retention: sweeper,
+    stills: new StillPool(),
   };
   sweeper.start();
   const handler = createRequestHandler(app, { operations: buildRoutes(), playback: buildPlaybackRoutes() }, authenticate);
@@ -139,6 +141,6 @@ async function shutdown(http: Server, app: AppContext, sweeper: RetentionSweeper
   await closed;
   clearTimeout(force);
   await app.ingest.drain();
-  await Promise.all([app.index.close(), app.blobs.close(), app.feed.close()]);
+  await Promise.all([app.index.close(), app.blobs.close(), app.feed.close(), app.stills.close()]);
   app.log.info('openkvs stopped');
 }
