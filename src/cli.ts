@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, DEFAULT_PORT, resolveOptions, type RawOptions } from './config.js';
 import { startServer } from './server.js';
 import { addGetClipCommand } from './commands/get-clip.js';
+import { addGetImagesCommand } from './commands/get-images.js';
 import { addListFragmentsCommand } from './commands/list-fragments.js';
 import { addPutMediaCommand } from './commands/put-media.js';
 
@@ -81,6 +82,7 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
 
 addPutMediaCommand(program);
 addGetClipCommand(program);
+addGetImagesCommand(program);
 addListFragmentsCommand(program);
 
 await program.parseAsync(process.argv);
