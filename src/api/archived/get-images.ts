@@ -37,7 +37,10 @@ const DEFAULT_JPEG_QUALITY = 80;
 const PAGE_SIZE = 25;
 /** Image.ImageContent's model maximum, in base64 characters. */
 const MAX_IMAGE_CONTENT = 6_291_456;
-/** Fragments read to cover one page: 25 samples span at most 25 × the interval plus one fragment. */
+/**
+ * Fragments read to cover one page: its samples lie within the 300-s range, plus one fragment of
+ * at most 20 s before the first; at KVS's 5 fragments per second that is 1600 fragments.
+ */
 const MAX_PAGE_FRAGMENTS = 5000;
 
 interface GetImagesInput extends StreamRef {
