@@ -24,7 +24,10 @@ import { after, before, describe, test } from 'node:test';
 import { decodeAll, decodeImage, frameAt, psnr, skipWithoutFfmpegInCi, type DecodedVideo } from '../helpers/images.js';
 import { rawPutMedia } from '../helpers/put-media.js';
 import { rejection, startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
-import { FFMPEG, fixturePath } from '../unit/formats/isobmff/mkv-source.js';
+import { concatBytes } from '../../src/formats/bytes/read.js';
+import { describeTrackHeader } from '../../src/formats/codecs/track-info.js';
+import { cluster, prng, randomBytes, streamHeader } from '../helpers/synthetic-mkv.js';
+import { archive as archiveFile, FFMPEG, fixturePath } from '../unit/formats/isobmff/mkv-source.js';
 
 const START_MS = 1_700_000_000_000;
 let streamCounter = 0;
@@ -186,6 +189,21 @@ describe('GetImages', { skip: skipWithoutFfmpegInCi }, () => {
     await ingest(stream, readFileSync(audio));
     const { Images } = await images({ StreamName: stream, SamplingInterval: 1000, EndTimestamp: new Date(START_MS + 3000) });
     assert.deepEqual(Images!.map((i) => i.Error), ['MEDIA_ERROR', 'MEDIA_ERROR', 'MEDIA_ERROR']);
+  });
+
+  test('MEDIA_ERROR where the video does not decode; the next call is served as usual', async () => {
+    const avcC = describeTrackHeader(archiveFile(readFileSync(fixturePath('h264.mkv'))).header).tracks[0]!.codecPrivate!;
+    const rng = prng(0x1bad);
+    const garbage = concatBytes([
+      streamHeader({ codecPrivate: avcC }),
+      ...[0, 2000].map((timecode) => cluster({ timecode, frames: Array.from({ length: 30 }, () => randomBytes(rng, 600)), frameMs: 66, knownSize: true })),
+    ]);
+    const stream = await newStream();
+    await ingest(stream, garbage);
+    const broken = await images({ StreamName: stream, SamplingInterval: 1000, EndTimestamp: new Date(START_MS + 4000) });
+    assert.deepEqual(broken.Images!.map((i) => i.Error), ['MEDIA_ERROR', 'MEDIA_ERROR', 'MEDIA_ERROR', 'MEDIA_ERROR']);
+    const good = await images({ StreamName: await streamOf('h264.mkv'), EndTimestamp: new Date(START_MS) });
+    assert.ok(good.Images![0]!.ImageContent);
   });
 
   describe('refusals', () => {

@@ -9,7 +9,10 @@ import { readFileSync } from 'node:fs';
 import { decodeImagesToken, encodeImagesToken } from '../../../src/archive/images-token.js';
 import { InvalidArgumentException } from '../../../src/domain/errors.js';
 import { isAvcNonReference } from '../../../src/formats/codecs/nal-reference.js';
-import { jpegQscale, outputSize } from '../../../src/stills/still-codec.js';
+import { concatBytes } from '../../../src/formats/bytes/read.js';
+import { describeTrackCodec } from '../../../src/formats/codecs/track-codec.js';
+import { describeTrackHeader } from '../../../src/formats/codecs/track-info.js';
+import { jpegQscale, outputSize, runStillJob } from '../../../src/stills/still-codec.js';
 import { archive, fixturePath } from '../formats/isobmff/mkv-source.js';
 
 describe('stills helpers', () => {
@@ -53,5 +56,33 @@ describe('stills helpers', () => {
     assert.throws(() => decodeImagesToken('arn:b', schedule, token), InvalidArgumentException);
     assert.throws(() => decodeImagesToken('arn:a', { ...schedule, intervalMs: 200 }, token), InvalidArgumentException);
     assert.throws(() => decodeImagesToken('arn:a', schedule, Buffer.from('i1|producer,0,300000,3000|26|0000').toString('base64')), InvalidArgumentException);
+  });
+});
+
+describe('runStillJob (node-av, in-process)', () => {
+  test('several samples of one GOP from one decode equal each decoded on its own', () => {
+    const bytes = readFileSync(fixturePath('h264-bframes.mkv'));
+    const file = archive(bytes);
+    const video = describeTrackCodec(describeTrackHeader(file.header).tracks[0]!);
+    assert.ok(video.media === 'video');
+    const frames = file.fragments[1]!.frames;
+    const job = (targets: number[], last: number) => ({
+      codec: video.kind,
+      extradata: video.record,
+      nalLengthSize: video.nalLengthSize,
+      payload: concatBytes(frames.slice(0, last + 1).map((f) => bytes.subarray(f.offset, f.offset + f.size))),
+      sizes: frames.slice(0, last + 1).map((f) => f.size),
+      pts: frames.slice(0, last + 1).map((f) => f.timecode),
+      targets,
+      output: { format: 'PNG' as const, quality: 80 },
+    });
+    const together = runStillJob(job([2, 9, 17], 17)).images;
+    assert.equal(together.length, 3);
+    [2, 9, 17].forEach((target, i) => {
+      const alone = runStillJob(job([target], target)).images[0];
+      assert.ok(alone && together[i]);
+      assert.deepEqual(Buffer.from(together[i]!), Buffer.from(alone), `frame ${target}`);
+    });
+    assert.notDeepEqual(Buffer.from(together[0]!), Buffer.from(together[1]!));
   });
 });
