@@ -2,6 +2,7 @@ import { Command, Option } from 'commander';
 import { ConfigError, DEFAULT_PORT, resolveOptions, type RawOptions } from './config.js';
 import { startServer } from './server.js';
 import { addGetClipCommand } from './commands/get-clip.js';
+import { addGetImagesCommand } from './commands/get-images.js';
 import { addListFragmentsCommand } from './commands/list-fragments.js';
 import { addPutMediaCommand } from './commands/put-media.js';
 import { exitQuietlyWhenStdoutCloses } from './commands/stdout.js';
@@ -90,6 +91,7 @@ program.hook('preAction', (_program, command) => {
 });
 addPutMediaCommand(program);
 addGetClipCommand(program);
+addGetImagesCommand(program);
 addListFragmentsCommand(program);
 
 await program.parseAsync(process.argv);

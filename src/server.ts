@@ -11,6 +11,7 @@ import { endSocketsOnClientFin } from './http/half-close.js';
 import { createRequestHandler } from './http/handler.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
 import { PlaybackService } from './playback/playback-service.js';
+import { StillPool } from './stills/still-pool.js';
 import { resolveSessionSecret, SessionSecretError } from './playback/session-secret.js';
 import type { BlobStore } from './storage/blob-store.js';
 import { openBlobStore, openFragmentFeed, openIndexStore, redactStorageUrl } from './storage/open.js';
@@ -72,6 +73,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     feed,
     playback: new PlaybackService(index, feed, sessionSecret),
     retention: sweeper,
+    stills: new StillPool(),
   };
   sweeper.start();
   const routes = { operations: buildRoutes(), playback: buildPlaybackRoutes() };
@@ -143,6 +145,6 @@ async function shutdown(http: Server, app: AppContext, sweeper: RetentionSweeper
   await closed;
   clearTimeout(force);
   await app.ingest.drain();
-  await Promise.all([app.index.close(), app.blobs.close(), app.feed.close()]);
+  await Promise.all([app.index.close(), app.blobs.close(), app.feed.close(), app.stills.close()]);
   app.log.info('openkvs stopped');
 }

@@ -1,6 +1,7 @@
 import type { Retention } from '../archive/retention-sweeper.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { PlaybackService } from '../playback/playback-service.js';
+import type { StillPool } from '../stills/still-pool.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
@@ -25,6 +26,8 @@ export interface AppContext {
   readonly playback: PlaybackService;
   /** Expiring fragments and freeing storage now rather than at the next sweep. */
   readonly retention: Retention;
+  /** GetImages' decoders: worker threads, bounded, started on first use. */
+  readonly stills: StillPool;
 }
 
 export interface RequestContext extends AppContext {

@@ -1,4 +1,5 @@
 import { getClip } from './archived/get-clip.js';
+import { getImages } from './archived/get-images.js';
 import { createStream } from './control/create-stream.js';
 import { deleteStream } from './control/delete-stream.js';
 import { describeImageGenerationConfiguration } from './control/describe-image-generation-configuration.js';
@@ -67,6 +68,7 @@ const implemented: readonly AnyOperation[] = [
   getHlsStreamingSessionUrl,
   getDashStreamingSessionUrl,
   listFragments,
+  getImages,
 ];
 
 /** JSON input, streamed output. */

@@ -111,7 +111,7 @@ describe('the HTTP envelope: malformed requests get clean AWS errors', () => {
   });
 
   test('operations of the KVS services not built yet name themselves with 501', async () => {
-    for (const [path, name] of [['/createSignalingChannel', 'CreateSignalingChannel'], ['/getImages', 'GetImages']] as const) {
+    for (const [path, name] of [['/createSignalingChannel', 'CreateSignalingChannel'], ['/getSignalingChannelEndpoint', 'GetSignalingChannelEndpoint']] as const) {
       assert.match(await expectError(await post(path, '{}'), 501, 'UnsupportedOperationException'), new RegExp(name));
     }
   });

@@ -2,6 +2,7 @@ import { CreateStreamCommand } from '@aws-sdk/client-kinesis-video';
 import {
   GetClipCommand,
   GetHLSStreamingSessionURLCommand,
+  GetImagesCommand,
   GetMediaForFragmentListCommand,
   KinesisVideoArchivedMediaClient,
   ListFragmentsCommand,
@@ -17,6 +18,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { FFMPEG, framemd5, mediaToolsSkip, readAll, readGetMedia, splitDocuments, type GetMediaRead } from '../helpers/kvs-readers.js';
+import { decodeAll, decodeImage, frameAt, psnr } from '../helpers/images.js';
 import { mkvinfoClusters, type MkvinfoCluster } from '../helpers/mkvinfo.js';
 import { framemd5 as packetsOf } from '../unit/formats/isobmff/mkv-source.js';
 import { clusterUnavailable, startBackends, startNode, type Backends, type ClusterNode } from './cluster-fixture.js';
@@ -27,7 +29,8 @@ import { LiveCamera, recordedClusters } from './live-camera.js';
  * camera streams H.264 in real time into node A while node B answers the readers — a GetMedia tail
  * woken through LISTEN/NOTIFY, ListFragments, GetMediaForFragmentList checked byte for byte
  * against the source's Clusters (located by mkvinfo) and packet for packet by ffmpeg, and GetClip,
- * whose MP4 ffmpeg reads as the same packets as the source's first seconds. Then node A
+ * whose MP4 ffmpeg reads as the same packets as the source's first seconds, and GetImages, whose
+ * PNGs are ffmpeg's decode of the same frames. Then node A
  * is killed with SIGKILL mid-stream: every fragment it acked PERSISTED is still readable from node
  * B, and the camera, moved to node B as a load balancer would, goes on there.
  */
@@ -167,6 +170,21 @@ describe('two nodes on PostgreSQL + S3', { skip: clusterUnavailable() || mediaTo
       const want = expected[i]!;
       assert.equal(`${packet.size}:${packet.md5}`, `${want.size}:${want.md5}`, `packet ${i}`);
       assert.ok(Math.abs(packet.pts - want.pts) < 0.002, `packet ${i} at ${packet.pts} s, source ${want.pts} s`);
+    });
+  });
+
+  test('GetImages on node B: PNGs of the frames on screen, as ffmpeg decodes them from the source', async () => {
+    await camera.until(() => camera.ofType('PERSISTED').length >= 4, 20_000, '4 PERSISTED acks');
+    const start = camera.producerStartMs;
+    const { Images } = await archivedB.send(
+      new GetImagesCommand({ StreamName: STREAM, ImageSelectorType: 'PRODUCER_TIMESTAMP', StartTimestamp: new Date(start), EndTimestamp: new Date(start + 3000), SamplingInterval: 700, Format: 'PNG' }),
+    );
+    const video = decodeAll(path.join(dir, 'camera.mkv'));
+    assert.equal(Images!.length, 5);
+    Images!.forEach((image, k) => {
+      assert.ok(image.ImageContent, `sample ${k}: ${image.Error}`);
+      const db = psnr(decodeImage(Buffer.from(image.ImageContent, 'base64')).rgb, video.frames[frameAt(video, 700 * k)]!);
+      assert.ok(db >= 50, `sample ${k}: PSNR ${db.toFixed(1)} dB`);
     });
   });
 
