@@ -2,17 +2,12 @@
  * `openkvs get-clip` as a user runs it: a child process against a secured openkvs in this process
  * (so its SigV4 signing is checked too), the MP4 judged by ffmpeg against the ingested source.
  */
-import { CreateStreamCommand } from '@aws-sdk/client-kinesis-video';
 import assert from 'node:assert/strict';
-import { createReadStream } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { putMedia } from '../../src/client/put-media.js';
-import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
+import { TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
 import { fixturePath, framemd5, skipWithoutFfmpeg } from '../unit/formats/isobmff/mkv-source.js';
-import { isolatedAwsEnv, runOpenkvs } from '../helpers/cli.js';
+import { isolatedAwsEnv, runOpenkvs, securedServerWithRecording, type SecuredRecording } from '../helpers/cli.js';
 
 const START_SECONDS = 1_700_000_000;
 const ENV = isolatedAwsEnv(TEST_CREDENTIALS);
@@ -24,27 +19,12 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = ENV) {
 describe('openkvs get-clip', { skip: skipWithoutFfmpeg, timeout: 120_000 }, () => {
   let t: TestServer;
   let dir = '';
+  let recording: SecuredRecording | undefined;
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'openkvs-cli-clip-'));
-    const credentialsFile = path.join(dir, 'credentials');
-    await writeFile(credentialsFile, `[default]\naws_access_key_id = ${TEST_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${TEST_CREDENTIALS.secretAccessKey}\n`);
-    t = await startTestServer({ credentialsFile });
-    await t.control().send(new CreateStreamCommand({ StreamName: 'cam', DataRetentionInHours: 24 }));
-    const session = putMedia({
-      endpoint: t.url,
-      streamName: 'cam',
-      body: createReadStream(fixturePath('h264-aac.mkv')),
-      timecodeType: 'RELATIVE',
-      producerStartTimestampMs: START_SECONDS * 1000,
-      credentials: TEST_CREDENTIALS,
-    });
-    for await (const _ of session) void _;
-    assert.equal((await session.done).fragments.persisted, 3);
+    recording = await securedServerWithRecording(fixturePath('h264-aac.mkv'), START_SECONDS, 'openkvs-cli-clip-');
+    ({ t, dir } = recording);
   });
-  after(async () => {
-    await t?.dispose();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => recording?.dispose());
 
   test('writes the clip of the range to a file (epoch seconds and ISO-8601 both work)', async () => {
     const out = path.join(dir, 'out.mp4');

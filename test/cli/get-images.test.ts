@@ -3,17 +3,13 @@
  * process (its SigV4 signing checked too), following NextToken across pages and writing one file
  * per sample that has an image, named by its instant.
  */
-import { CreateStreamCommand } from '@aws-sdk/client-kinesis-video';
 import assert from 'node:assert/strict';
-import { createReadStream, readdirSync, readFileSync } from 'node:fs';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { putMedia } from '../../src/client/put-media.js';
-import { isolatedAwsEnv, runOpenkvs } from '../helpers/cli.js';
+import { isolatedAwsEnv, runOpenkvs, securedServerWithRecording, type SecuredRecording } from '../helpers/cli.js';
 import { decodeImage, skipWithoutFfmpegInCi } from '../helpers/images.js';
-import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
+import { TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
 import { fixturePath } from '../unit/formats/isobmff/mkv-source.js';
 
 const START_SECONDS = 1_700_000_000;
@@ -26,27 +22,12 @@ function runCli(args: string[], env: NodeJS.ProcessEnv = ENV) {
 describe('openkvs get-images', { skip: skipWithoutFfmpegInCi, timeout: 120_000 }, () => {
   let t: TestServer;
   let dir = '';
+  let recording: SecuredRecording | undefined;
   before(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'openkvs-cli-images-'));
-    const credentialsFile = path.join(dir, 'credentials');
-    await writeFile(credentialsFile, `[default]\naws_access_key_id = ${TEST_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${TEST_CREDENTIALS.secretAccessKey}\n`);
-    t = await startTestServer({ credentialsFile });
-    await t.control().send(new CreateStreamCommand({ StreamName: 'cam', DataRetentionInHours: 24 }));
-    const session = putMedia({
-      endpoint: t.url,
-      streamName: 'cam',
-      body: createReadStream(fixturePath('h264.mkv')),
-      timecodeType: 'RELATIVE',
-      producerStartTimestampMs: START_SECONDS * 1000,
-      credentials: TEST_CREDENTIALS,
-    });
-    for await (const _ of session) void _;
-    assert.equal((await session.done).fragments.persisted, 3);
+    recording = await securedServerWithRecording(fixturePath('h264.mkv'), START_SECONDS, 'openkvs-cli-images-');
+    ({ t, dir } = recording);
   });
-  after(async () => {
-    await t?.dispose();
-    if (dir) await rm(dir, { recursive: true, force: true });
-  });
+  after(() => recording?.dispose());
 
   test('writes one file per sample with an image, across pages, named by its instant', async () => {
     const out = path.join(dir, 'jpeg');

@@ -4,7 +4,7 @@
  * Matroska they return with other people's tools (ffmpeg, ffprobe, mkvinfo), never our parser.
  */
 import { CreateStreamCommand, GetDataEndpointCommand, type APIName } from '@aws-sdk/client-kinesis-video';
-import { KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
+import { KinesisVideoArchivedMediaClient, ListFragmentsCommand, type Fragment } from '@aws-sdk/client-kinesis-video-archived-media';
 import { GetMediaCommand, KinesisVideoMediaClient } from '@aws-sdk/client-kinesis-video-media';
 import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -72,6 +72,21 @@ export async function ingestFixture(t: TestServer, streamName: string, name: str
   if (result.status !== 200 || result.acks.some((a) => a.EventType === 'ERROR')) throw new Error(`ingest of ${name} failed: ${result.status} ${result.text}`);
   const numbers = result.acks.filter((a) => a.EventType === 'PERSISTED').map((a) => a.FragmentNumber!);
   return { acks: result.acks, numbers, startedMs, endedMs };
+}
+
+/**
+ * The stream's fragments in fragment-number order, once there are at least `count` (or after 2 s
+ * of asking). A producer that closes its connection as it sends its last bytes (ffmpeg's HTTP
+ * output) is gone a moment before its last fragment is committed.
+ */
+export async function fragmentsOnceListed(client: KinesisVideoArchivedMediaClient, streamName: string, count: number): Promise<Fragment[]> {
+  const list = async () => (await client.send(new ListFragmentsCommand({ StreamName: streamName }))).Fragments ?? [];
+  let fragments = await list();
+  for (let tries = 0; fragments.length < count && tries < 20; tries++) {
+    await new Promise((r) => setTimeout(r, 100));
+    fragments = await list();
+  }
+  return fragments.sort((a, b) => a.FragmentNumber!.localeCompare(b.FragmentNumber!));
 }
 
 /** A streamed SDK payload (in Node, a Readable), read whole. */

@@ -1,4 +1,4 @@
-import { GetMediaForFragmentListCommand, ListFragmentsCommand } from '@aws-sdk/client-kinesis-video-archived-media';
+import { GetMediaForFragmentListCommand } from '@aws-sdk/client-kinesis-video-archived-media';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
-import { archivedMediaClient, createStream, decodeErrors, FFMPEG, framemd5, mediaToolsSkip, readAll, splitDocuments } from '../helpers/kvs-readers.js';
+import { archivedMediaClient, createStream, fragmentsOnceListed, decodeErrors, FFMPEG, framemd5, mediaToolsSkip, readAll, splitDocuments } from '../helpers/kvs-readers.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
 /**
@@ -53,13 +53,7 @@ describe('ffmpeg -method POST straight into PutMedia', { skip: mediaToolsSkip() 
     await run(FFMPEG!, ['-hide_banner', '-loglevel', 'error', '-re', ...ENCODE, '-method', 'POST', '-headers', headers, `${t.url}/putMedia`]);
 
     const client = await archivedMediaClient(t, stream);
-    // The last fragment is committed as the body ends; ffmpeg may have exited a moment before that.
-    let fragments = (await client.send(new ListFragmentsCommand({ StreamName: stream }))).Fragments ?? [];
-    for (let tries = 0; fragments.length < SECONDS / 2 && tries < 20; tries++) {
-      await new Promise((r) => setTimeout(r, 100));
-      fragments = (await client.send(new ListFragmentsCommand({ StreamName: stream }))).Fragments ?? [];
-    }
-    fragments.sort((a, b) => a.FragmentNumber!.localeCompare(b.FragmentNumber!));
+    const fragments = await fragmentsOnceListed(client, stream, SECONDS / 2);
     assert.equal(fragments.length, SECONDS / 2, `one fragment per 2-s GOP: ${JSON.stringify(fragments.map((f) => f.FragmentLengthInMilliseconds))}`);
     for (const f of fragments) assert.ok(Math.abs(f.FragmentLengthInMilliseconds! - 2000) <= 40, `fragment of ${f.FragmentLengthInMilliseconds} ms`);
 

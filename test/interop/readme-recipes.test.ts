@@ -1,4 +1,4 @@
-import { GetMediaForFragmentListCommand, ListFragmentsCommand } from '@aws-sdk/client-kinesis-video-archived-media';
+import { GetMediaForFragmentListCommand } from '@aws-sdk/client-kinesis-video-archived-media';
 import assert from 'node:assert/strict';
 import { execFile, execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -8,7 +8,7 @@ import path from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { isolatedAwsEnv, OPENKVS_CLI } from '../helpers/cli.js';
-import { archivedMediaClient, createStream, FFMPEG, FFPROBE, mediaToolsSkip, readAll, splitDocuments, withTempFile } from '../helpers/kvs-readers.js';
+import { archivedMediaClient, createStream, fragmentsOnceListed, FFMPEG, FFPROBE, mediaToolsSkip, readAll, splitDocuments, withTempFile } from '../helpers/kvs-readers.js';
 import { REPO_ROOT } from '../helpers/process.js';
 import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
 
@@ -78,13 +78,7 @@ describe("the README's ffmpeg recipes make one fragment per GOP, each opening wi
       await run('/bin/bash', ['-c', script], { cwd: dir, env, timeout: 45_000 });
 
       const client = await archivedMediaClient(t, stream);
-      let fragments = (await client.send(new ListFragmentsCommand({ StreamName: stream }))).Fragments ?? [];
-      // ffmpeg's own HTTP output exits as its last fragment is still being committed.
-      for (let tries = 0; fragments.length < SECONDS / 2 && tries < 20; tries++) {
-        await new Promise((r) => setTimeout(r, 100));
-        fragments = (await client.send(new ListFragmentsCommand({ StreamName: stream }))).Fragments ?? [];
-      }
-      fragments.sort((a, b) => a.FragmentNumber!.localeCompare(b.FragmentNumber!));
+      const fragments = await fragmentsOnceListed(client, stream, (SECONDS * 1000) / GOP_MS);
       assert.equal(fragments.length, (SECONDS * 1000) / GOP_MS, `fragments of ${JSON.stringify(fragments.map((f) => f.FragmentLengthInMilliseconds))} ms`);
       for (const f of fragments) assert.ok(Math.abs(f.FragmentLengthInMilliseconds! - GOP_MS) <= 100, `a fragment of ${f.FragmentLengthInMilliseconds} ms`);
 
