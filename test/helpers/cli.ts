@@ -68,7 +68,7 @@ export async function securedServerWithRecording(fixture: string, startSeconds: 
   });
   for await (const _ of session) void _;
   const { fragments } = await session.done;
-  if (fragments.persisted !== fragments.seen) throw new Error(`only ${fragments.persisted} of ${fragments.seen} fragments of ${fixture} persisted`);
+  if (fragments.seen === 0 || fragments.persisted !== fragments.seen) throw new Error(`only ${fragments.persisted} of ${fragments.seen} fragments of ${fixture} persisted`);
   return {
     t,
     dir,
