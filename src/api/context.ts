@@ -1,3 +1,5 @@
+import type { KeyStore } from '../access/key-store.js';
+import type { RequestAccess } from '../access/request-access.js';
 import type { Retention } from '../archive/retention-sweeper.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { PlaybackService } from '../playback/playback-service.js';
@@ -25,8 +27,12 @@ export interface AppContext {
   readonly playback: PlaybackService;
   /** Expiring fragments and freeing storage now rather than at the next sweep. */
   readonly retention: Retention;
+  /** The accepted keys (secured mode), for issuing credentials and watching long requests; undefined in open mode. */
+  readonly keys: KeyStore | undefined;
 }
 
 export interface RequestContext extends AppContext {
   readonly requestId: string;
+  /** Who is calling and what the operation may do for them (api/control/stream-access.ts checks it). */
+  readonly access: RequestAccess;
 }
