@@ -283,3 +283,43 @@ describe('every operation × allowed / allowed by wildcard / denied by absence /
     assert.equal(allowed.name, 'ResourceNotFoundException');
   });
 });
+
+describe('ListStreams is not resource-scoped', () => {
+  let t: TestServer;
+  let dir: string;
+  const VIEWER = key('AKIDVIEWER');
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'openkvs-access-list-'));
+    // The viewer of the README: read cam-* streams, list the account's streams.
+    await writeFile(
+      path.join(dir, 'viewer.json'),
+      JSON.stringify({
+        Version: '2012-10-17',
+        Statement: [
+          { Effect: 'Allow', Action: ['kinesisvideo:Describe*', 'kinesisvideo:Get*', 'kinesisvideo:ListFragments'], Resource: 'arn:aws:kinesisvideo:*:*:stream/cam-*/*' },
+          { Effect: 'Allow', Action: 'kinesisvideo:ListStreams', Resource: '*' },
+        ],
+      }),
+    );
+    const file = path.join(dir, 'credentials');
+    await writeFile(file, `[admin]\naws_access_key_id=${ADMIN.accessKeyId}\naws_secret_access_key=${ADMIN.secretAccessKey}\n[viewer]\naws_access_key_id=${VIEWER.accessKeyId}\naws_secret_access_key=${VIEWER.secretAccessKey}\npolicy=viewer.json\n`);
+    t = await startTestServer({ credentialsFile: file });
+    for (const name of ['cam-1', 'lobby']) await t.control(ADMIN).send(new CreateStreamCommand({ StreamName: name }));
+  });
+  after(async () => {
+    await t?.dispose();
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  it('a key allowed to list sees every stream, including ones it may not describe (as AWS answers)', async () => {
+    const viewer = t.control(VIEWER);
+    const listed = (await viewer.send(new ListStreamsCommand({}))).StreamInfoList!.map((s) => s.StreamName);
+    assert.deepEqual(listed, ['cam-1', 'lobby']);
+    await viewer.send(new DescribeStreamCommand({ StreamName: 'cam-1' }));
+    assert.equal((await rejection(() => viewer.send(new DescribeStreamCommand({ StreamName: 'lobby' })))).name, 'NotAuthorizedException');
+    // A stream created later is covered by the wildcard at once.
+    await t.control(ADMIN).send(new CreateStreamCommand({ StreamName: 'cam-2' }));
+    await viewer.send(new DescribeStreamCommand({ StreamName: 'cam-2' }));
+    assert.equal((await rejection(() => viewer.send(new CreateStreamCommand({ StreamName: 'cam-3' })))).name, 'AccessDeniedException');
+  });
+});
