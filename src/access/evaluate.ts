@@ -14,7 +14,16 @@ export type Decision = 'allow' | 'deny' | 'implicit-deny';
 
 export interface CompiledPolicy {
   readonly statements: readonly CompiledStatement[];
+  /**
+   * Decisions already made, by action and resource. A compiled policy never changes (a reload
+   * compiles new ones), and a fleet asks the same few questions again and again (each camera its
+   * PutMedia on its stream, each viewer its reads), so the statements are walked once per question.
+   */
+  readonly decisions?: Map<string, Decision>;
 }
+
+/** Bound on remembered decisions per policy; past it the memory starts over. */
+const DECISION_CACHE_LIMIT = 4096;
 
 interface CompiledStatement {
   readonly effect: Effect;
@@ -45,7 +54,7 @@ export function compilePolicy(doc: PolicyDocument, variables: PolicyVariables): 
     const compiled = compileStatement(statement, substitute ? variables : undefined);
     if (compiled) statements.push(compiled);
   }
-  return { statements };
+  return { statements, decisions: new Map() };
 }
 
 function compileStatement(statement: PolicyStatement, variables: PolicyVariables | undefined): CompiledStatement | undefined {
@@ -67,6 +76,19 @@ function compileStatement(statement: PolicyStatement, variables: PolicyVariables
 
 /** One policy's verdict on `action` (e.g. kinesisvideo:PutMedia) over `resource` (an ARN, or "*"). */
 export function decide(policy: CompiledPolicy, action: string, resource: string): Decision {
+  const cache = policy.decisions;
+  if (cache === undefined) return evaluate(policy, action, resource);
+  const key = `${action}\n${resource}`;
+  let decision = cache.get(key);
+  if (decision === undefined) {
+    decision = evaluate(policy, action, resource);
+    if (cache.size >= DECISION_CACHE_LIMIT) cache.clear();
+    cache.set(key, decision);
+  }
+  return decision;
+}
+
+function evaluate(policy: CompiledPolicy, action: string, resource: string): Decision {
   let allowed = false;
   for (const s of policy.statements) {
     if (s.actions.test(action) === s.notAction) continue;
