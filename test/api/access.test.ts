@@ -323,3 +323,20 @@ describe('ListStreams is not resource-scoped', () => {
     assert.equal((await rejection(() => viewer.send(new CreateStreamCommand({ StreamName: 'cam-3' })))).name, 'AccessDeniedException');
   });
 });
+
+describe('a bad policy stops the server at start', () => {
+  it('names the credentials file, the key and the statement', async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), 'openkvs-access-bad-'));
+    try {
+      await writeFile(path.join(dir, 'cam.json'), JSON.stringify({ Version: '2012-10-17', Statement: [{ Sid: 'Write', Effect: 'Allow', Action: 'kinesisvideo:PutMedai', Resource: '*' }] }));
+      const file = path.join(dir, 'credentials');
+      await writeFile(file, `[camera-9]\naws_access_key_id=AKIDCAM9\naws_secret_access_key=s\npolicy=cam.json\n`);
+      await assert.rejects(
+        () => startTestServer({ credentialsFile: file, dataDir: path.join(dir, 'data') }),
+        (err: Error) => err.message === `--credentials: ${file}: section [camera-9] (line 1) policy cam.json: statement 1 (Sid "Write"): unknown action "kinesisvideo:PutMedai" (Kinesis Video Streams has no action "PutMedai")`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
