@@ -54,8 +54,10 @@ export interface ServerDeps {
 export async function startServer(options: ServerOptions, deps: ServerDeps = {}): Promise<OpenKvsServer> {
   const log = deps.logger ?? createLogger(options.logLevel);
   const clock = deps.clock ?? systemClock;
+  // The credentials file first: a bad one (or a bad policy) stops the start before anything is written.
+  const entries = options.credentialsFile === undefined ? undefined : readCredentials(options.credentialsFile);
   const sessionSecret = await loadSessionSecret(options);
-  const keys = options.credentialsFile === undefined ? undefined : new KeyStore(readCredentials(options.credentialsFile), new IssuedCredentialKeys(sessionSecret), clock);
+  const keys = entries === undefined ? undefined : new KeyStore(entries, new IssuedCredentialKeys(sessionSecret), clock);
   const authenticate: Authenticate = keys ? requireSigV4(keys, clock) : acceptAll;
   const { index, blobs, feed } = await openStorage(options, log, deps);
   // Started below, once listening: recovery must be over before anything deletes or appends.

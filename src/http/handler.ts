@@ -38,7 +38,7 @@ export function createRequestHandler(app: AppContext, routes: RouteTables, authe
     // browser lets it see the answer.
     cors.decorate(req, res);
     // Until authentication says otherwise, nothing is allowed (playback and preflights never authorize).
-    const ctx: RequestContext = { ...app, requestId, access: requestAccess(NOBODY, 'None', { ...app, requestId }) };
+    const ctx: RequestContext = { ...app, requestId, access: requestAccess(NOBODY, 'None', { accountId: app.accountId, log: app.log, requestId, keys: undefined }) };
     handle(req, res, ctx, routes, authenticate, cors)
       .catch((err: unknown) => {
         // A body we stopped reading cannot leave the connection reusable.
