@@ -1,25 +1,27 @@
 /**
- * The error a refused request gets.
+ * The error a refused request gets, as AWS answers an IAM denial: HTTP 403 and the message
+ * "User: ARN is not authorized to perform: kinesisvideo:ACTION on resource: RESOURCE".
  *
- * Name: the one the operation's service model lists for an authorization failure (botocore
- * kinesisvideo / kinesis-video-media / kinesis-video-archived-media 2017-09-30): the stream
- * operations of the original API list `NotAuthorizedException`, the later control-plane ones
- * `AccessDeniedException`; PutMedia's API reference lists NotAuthorizedException. CreateStream
- * and ListStreams list neither, and get IAM's generic `AccessDeniedException`.
- *
- * Status: 403. The models give both exceptions 401, but the archived-media model's own text says
- * "Status Code: 403", and what AWS actually sends for an IAM denial is 403 with
- * "User: ARN is not authorized to perform: kinesisvideo:ACTION on resource: RESOURCE" (seen by
- * Amazon's C++ producer, awslabs/amazon-kinesis-video-streams-producer-sdk-cpp#869, and the
- * Android SDK, awslabs/aws-sdk-android-samples#243). The SDKs pick the exception class by name,
- * so the status changes nothing for them; 403 is what KVS clients log and retry on.
+ * Name, by API:
+ * - Data plane (kinesis-video-media, kinesis-video-archived-media, PutMedia): `NotAuthorizedException`.
+ *   Their models list it for every operation, and their text says "Status Code: 403, The caller is
+ *   not authorized to perform an operation on the given stream, or the token has expired"; the
+ *   PutMedia API reference lists the same.
+ * - Control plane (kinesisvideo): `AccessDeniedException`, what an IAM denial of a control-plane
+ *   call actually comes back as ("Status Code: 403; Error Code: AccessDeniedException" for
+ *   DescribeStream, awslabs/aws-sdk-android-samples#243; HTTP 403 "… is not authorized to
+ *   perform: kinesisvideo:DescribeStream …", awslabs/amazon-kinesis-video-streams-producer-sdk-cpp#869).
+ *   The kinesisvideo model also lists NotAuthorizedException on some operations (status 401, no
+ *   text saying when); the observed answer wins. Both names are modeled in the control-plane
+ *   SDKs, so clients raise a typed exception either way.
+ * Status: 403 for both, as observed; the models' 401 is not what IAM denials carry.
  */
 import { ApiError } from '../domain/errors.js';
 
+/** The data-plane operations (media and archived media). */
 const NOT_AUTHORIZED_OPERATIONS = new Set([
-  'DeleteStream', 'DescribeStream', 'GetDataEndpoint', 'ListTagsForStream', 'TagStream', 'UntagStream',
-  'UpdateDataRetention', 'UpdateStream', 'PutMedia', 'GetMedia', 'GetClip', 'GetDASHStreamingSessionURL',
-  'GetHLSStreamingSessionURL', 'GetImages', 'GetMediaForFragmentList', 'ListFragments',
+  'PutMedia', 'GetMedia', 'GetClip', 'GetDASHStreamingSessionURL', 'GetHLSStreamingSessionURL', 'GetImages',
+  'GetMediaForFragmentList', 'ListFragments',
 ]);
 
 export class AuthorizationDenied extends ApiError {

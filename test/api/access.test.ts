@@ -70,7 +70,7 @@ interface Target {
 
 interface Row {
   operation: string;
-  /** The error a denial gets: the name the operation's service model lists. */
+  /** The error a denial gets: NotAuthorizedException on the data plane, AccessDeniedException on the control plane (src/access/denied.ts). */
   error: 'NotAuthorizedException' | 'AccessDeniedException';
   /** The stream the row acts on, per scenario (DeleteStream and CreateStream need their own). */
   stream?: (scenario: string) => string;
@@ -83,18 +83,18 @@ const drain = async (payload: unknown) => void (await readAll(payload));
 
 const ROWS: Row[] = [
   { operation: 'CreateStream', error: 'AccessDeniedException', stream: (s) => `tgt-new-${s}`, call: (c, t) => c.kv.send(new CreateStreamCommand({ StreamName: t.stream })) },
-  { operation: 'DescribeStream', error: 'NotAuthorizedException', call: (c, t) => c.kv.send(new DescribeStreamCommand({ StreamName: t.stream })) },
+  { operation: 'DescribeStream', error: 'AccessDeniedException', call: (c, t) => c.kv.send(new DescribeStreamCommand({ StreamName: t.stream })) },
   { operation: 'ListStreams', error: 'AccessDeniedException', call: (c) => c.kv.send(new ListStreamsCommand({})) },
-  { operation: 'GetDataEndpoint', error: 'NotAuthorizedException', call: (c, t) => c.kv.send(new GetDataEndpointCommand({ StreamName: t.stream, APIName: 'GET_MEDIA' })) },
-  { operation: 'UpdateStream', error: 'NotAuthorizedException', call: async (c, t) => c.kv.send(new UpdateStreamCommand({ StreamName: t.stream, CurrentVersion: await t.version(), DeviceName: 'd' })) },
+  { operation: 'GetDataEndpoint', error: 'AccessDeniedException', call: (c, t) => c.kv.send(new GetDataEndpointCommand({ StreamName: t.stream, APIName: 'GET_MEDIA' })) },
+  { operation: 'UpdateStream', error: 'AccessDeniedException', call: async (c, t) => c.kv.send(new UpdateStreamCommand({ StreamName: t.stream, CurrentVersion: await t.version(), DeviceName: 'd' })) },
   {
     operation: 'UpdateDataRetention',
-    error: 'NotAuthorizedException',
+    error: 'AccessDeniedException',
     call: async (c, t) => c.kv.send(new UpdateDataRetentionCommand({ StreamARN: t.arn, CurrentVersion: await t.version(), Operation: 'INCREASE_DATA_RETENTION', DataRetentionChangeInHours: 1 })),
   },
-  { operation: 'TagStream', error: 'NotAuthorizedException', call: (c, t) => c.kv.send(new TagStreamCommand({ StreamName: t.stream, Tags: { k: 'v' } })) },
-  { operation: 'UntagStream', error: 'NotAuthorizedException', call: (c, t) => c.kv.send(new UntagStreamCommand({ StreamName: t.stream, TagKeyList: ['k'] })) },
-  { operation: 'ListTagsForStream', error: 'NotAuthorizedException', call: (c, t) => c.kv.send(new ListTagsForStreamCommand({ StreamName: t.stream })) },
+  { operation: 'TagStream', error: 'AccessDeniedException', call: (c, t) => c.kv.send(new TagStreamCommand({ StreamName: t.stream, Tags: { k: 'v' } })) },
+  { operation: 'UntagStream', error: 'AccessDeniedException', call: (c, t) => c.kv.send(new UntagStreamCommand({ StreamName: t.stream, TagKeyList: ['k'] })) },
+  { operation: 'ListTagsForStream', error: 'AccessDeniedException', call: (c, t) => c.kv.send(new ListTagsForStreamCommand({ StreamName: t.stream })) },
   { operation: 'TagResource', error: 'AccessDeniedException', call: (c, t) => c.kv.send(new TagResourceCommand({ ResourceARN: t.arn, Tags: [{ Key: 'k', Value: 'v' }] })) },
   { operation: 'UntagResource', error: 'AccessDeniedException', call: (c, t) => c.kv.send(new UntagResourceCommand({ ResourceARN: t.arn, TagKeyList: ['k'] })) },
   { operation: 'ListTagsForResource', error: 'AccessDeniedException', call: (c, t) => c.kv.send(new ListTagsForResourceCommand({ ResourceARN: t.arn })) },
@@ -160,7 +160,7 @@ const ROWS: Row[] = [
     },
   },
   // Last: the allowed scenarios delete their own streams.
-  { operation: 'DeleteStream', error: 'NotAuthorizedException', stream: (s) => `tgt-del-${s}`, call: (c, t) => c.kv.send(new DeleteStreamCommand({ StreamARN: t.arn })) },
+  { operation: 'DeleteStream', error: 'AccessDeniedException', stream: (s) => `tgt-del-${s}`, call: (c, t) => c.kv.send(new DeleteStreamCommand({ StreamARN: t.arn })) },
 ];
 
 let serverUrl = '';
@@ -278,7 +278,7 @@ describe('every operation × allowed / allowed by wildcard / denied by absence /
 
   it('a key that may not touch a stream cannot learn whether it exists', async () => {
     const err = await rejection(() => clientsOf(ABSENT).kv.send(new DescribeStreamCommand({ StreamName: 'tgt-never-created' })));
-    assert.equal(err.name, 'NotAuthorizedException');
+    assert.equal(err.name, 'AccessDeniedException');
     const allowed = await rejection(() => clientsOf(WILD).kv.send(new DescribeStreamCommand({ StreamName: 'tgt-never-created' })));
     assert.equal(allowed.name, 'ResourceNotFoundException');
   });
@@ -316,7 +316,7 @@ describe('ListStreams is not resource-scoped', () => {
     const listed = (await viewer.send(new ListStreamsCommand({}))).StreamInfoList!.map((s) => s.StreamName);
     assert.deepEqual(listed, ['cam-1', 'lobby']);
     await viewer.send(new DescribeStreamCommand({ StreamName: 'cam-1' }));
-    assert.equal((await rejection(() => viewer.send(new DescribeStreamCommand({ StreamName: 'lobby' })))).name, 'NotAuthorizedException');
+    assert.equal((await rejection(() => viewer.send(new DescribeStreamCommand({ StreamName: 'lobby' })))).name, 'AccessDeniedException');
     // A stream created later is covered by the wildcard at once.
     await t.control(ADMIN).send(new CreateStreamCommand({ StreamName: 'cam-2' }));
     await viewer.send(new DescribeStreamCommand({ StreamName: 'cam-2' }));

@@ -122,7 +122,7 @@ describe('short-lived credentials', () => {
     const kv = sdk(c);
     assert.equal((await kv.send(new DescribeStreamCommand({ StreamName: 'cam-17' }))).StreamInfo?.StreamName, 'cam-17');
     const other = await rejection(() => kv.send(new DescribeStreamCommand({ StreamName: 'cam-18' })));
-    assert.equal(other.name, 'NotAuthorizedException');
+    assert.equal(other.name, 'AccessDeniedException');
     assert.match(other.message, /^User: arn:aws:sts::000000000000:federated-user\/cam-17 is not authorized to perform: kinesisvideo:DescribeStream/);
     assert.equal((await rejection(() => kv.send(new ListStreamsCommand({})))).name, 'AccessDeniedException');
     const credentials = { accessKeyId: c.AccessKeyId, secretAccessKey: c.SecretAccessKey, sessionToken: c.SessionToken };
@@ -138,7 +138,7 @@ describe('short-lived credentials', () => {
     const c = await issue(['--policy', path.join(dir, 'everything.json'), '--name', 'wide']);
     const kv = sdk(c);
     await kv.send(new DescribeStreamCommand({ StreamName: 'cam-18' }));
-    assert.equal((await rejection(() => kv.send(new DescribeStreamCommand({ StreamName: 'lobby' })))).name, 'NotAuthorizedException');
+    assert.equal((await rejection(() => kv.send(new DescribeStreamCommand({ StreamName: 'lobby' })))).name, 'AccessDeniedException');
     assert.equal((await rejection(() => kv.send(new CreateStreamCommand({ StreamName: 'lobby-2' })))).name, 'AccessDeniedException');
   });
 
@@ -205,7 +205,7 @@ print(json.dumps(out))
 `;
     const c = await issue(['--policy', path.join(dir, 'camera.json'), '--name', 'cam-17']);
     const { stdout } = await run(PYTHON!, ['-c', script, t.url, JSON.stringify(c)]);
-    assert.deepEqual(JSON.parse(stdout), { 'cam-17': 'cam-17', 'cam-18': ['NotAuthorizedException', 403] });
+    assert.deepEqual(JSON.parse(stdout), { 'cam-17': 'cam-17', 'cam-18': ['AccessDeniedException', 403] });
     const old = await issueInThePast(13, 12 * 3600);
     const expired = await run(PYTHON!, ['-c', script, t.url, JSON.stringify(old)]);
     assert.deepEqual(JSON.parse(expired.stdout)['cam-17'], ['ExpiredTokenException', 403]);
@@ -217,7 +217,7 @@ print(json.dumps(out))
     const described = await run(AWS_CLI!, ['kinesisvideo', 'describe-stream', '--stream-name', 'cam-17', '--endpoint-url', t.url], { env });
     assert.equal((JSON.parse(described.stdout) as { StreamInfo: { StreamName: string } }).StreamInfo.StreamName, 'cam-17');
     const refused = await run(AWS_CLI!, ['kinesisvideo', 'describe-stream', '--stream-name', 'cam-18', '--endpoint-url', t.url], { env }).catch((e: { stderr: string }) => e);
-    assert.match((refused as { stderr: string }).stderr, /NotAuthorizedException/);
+    assert.match((refused as { stderr: string }).stderr, /AccessDeniedException/);
 
     // A device's ~/.aws/config runs the issuing command itself; its own key is in its environment.
     const config = path.join(dir, 'aws-config');
