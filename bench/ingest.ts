@@ -12,6 +12,8 @@
  *   npm run build && node dist/bench/ingest.js [--streams 50,200,500] [--seconds 20] [--mb 300] [--runs 3] [--camera-runs 3] [--dir DIR] [--skip-a] [--skip-b]
  *                                     [--cpu-prof DIR]   (V8 CPU profile of each server child into DIR)
  *                                     [--backends embedded|cluster|embedded,cluster]
+ *                                     [--auth [--statements 50]]   (b) with --credentials, every camera signed: a key
+ *                                         without a policy against a key with a 50-statement policy, run by run
  *
  * DIR (default: the OS temp folder) holds the server's data dir; put it on the disk under test.
  * --backends: where the server keeps its data (bench/server-backends.ts): `embedded` (SQLite +
@@ -28,7 +30,10 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
+import { mkdtemp, writeFile } from 'node:fs/promises';
+import { signRequest, type AwsCredentials } from '../src/client/sigv4-sign.js';
 import { concatBytes } from '../src/formats/bytes/read.js';
+import { BENCH_KEYS, benchCredentialsFile, benchPolicy } from './auth-policy.js';
 import { MatroskaId as Id } from '../src/formats/matroska/ids.js';
 import { elementHeader, uintElement } from '../src/formats/matroska/writer.js';
 import { prng, randomBytes, streamHeader } from '../test/helpers/synthetic-mkv.js';
@@ -47,6 +52,8 @@ const { values: args } = parseArgs({
     'skip-a': { type: 'boolean', default: false },
     'skip-b': { type: 'boolean', default: false },
     backends: { type: 'string', default: 'embedded' },
+    auth: { type: 'boolean', default: false },
+    statements: { type: 'string', default: '50' },
   },
 });
 const backends = parseBackends(args.backends);
@@ -75,12 +82,13 @@ function clusterHead(timecode: number, blocksBytes: number): Buffer {
   return Buffer.from(concatBytes([elementHeader(Id.Cluster, ts.length + blocksBytes), ts]));
 }
 
+/** --auth: the key every request is signed with (as Amazon's C producer signs PutMedia); undefined: unsigned. */
+let signingKey: AwsCredentials | undefined;
+
 function startRequest(url: string, stream: string, extraHeaders: Record<string, string> = {}): ClientRequest {
-  return request(`${url}/putMedia`, {
-    method: 'POST',
-    agent: false,
-    headers: { 'x-amzn-stream-name': stream, 'x-amzn-fragment-timecode-type': 'ABSOLUTE', 'x-amzn-producer-start-timestamp': '1700000000.000', ...extraHeaders },
-  });
+  let headers: Record<string, string> = { 'x-amzn-stream-name': stream, 'x-amzn-fragment-timecode-type': 'ABSOLUTE', 'x-amzn-producer-start-timestamp': '1700000000.000', ...extraHeaders };
+  if (signingKey) headers = signRequest({ method: 'POST', path: '/putMedia', headers: { ...headers, host: new URL(url).host } }, { credentials: signingKey, region: 'us-east-1', nowMs: Date.now() });
+  return request(`${url}/putMedia`, { method: 'POST', agent: false, headers });
 }
 
 /** Feeds acks (one JSON line each) of a response to `onAck`. */
@@ -105,7 +113,7 @@ function readAcks(req: ClientRequest, onAck: (ack: { EventType: string; Fragment
 const write = (req: ClientRequest, bytes: Uint8Array) => (req.write(bytes) ? undefined : once(req, 'drain'));
 
 async function createStreams(url: string, names: string[]): Promise<void> {
-  const kv = new KinesisVideoClient({ endpoint: url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+  const kv = new KinesisVideoClient({ endpoint: url, region: 'us-east-1', credentials: signingKey ?? { accessKeyId: 'a', secretAccessKey: 'b' } });
   for (let i = 0; i < names.length; i += 25) {
     await Promise.all(names.slice(i, i + 25).map((StreamName) => kv.send(new CreateStreamCommand({ StreamName, DataRetentionInHours: 24 }))));
   }
@@ -432,6 +440,44 @@ async function benchCameras(servers: ServerFactory, count: number, seconds: numb
   }
 }
 
+/**
+ * --auth: each run starts a fresh server with --credentials twice (which goes first alternates),
+ * once with every camera signed by a key without a policy, once by a key whose policy has
+ * --statements statements (bench/auth-policy.ts); the medians of the runs and their ratio.
+ */
+async function benchAuthCameras(servers: ServerFactory, count: number, seconds: number, runCount: number): Promise<void> {
+  const names = Array.from({ length: count }, (_, i) => `cam-${i}`);
+  const statements = Number(args.statements);
+  const credentialsDir = await mkdtemp(path.join(dir, 'openkvs-bench-auth-'));
+  await writeFile(path.join(credentialsDir, 'policy.json'), benchPolicy(statements, 'cam-'));
+  await writeFile(path.join(credentialsDir, 'credentials'), benchCredentialsFile());
+  const runs = { plain: [] as CameraRun[], scoped: [] as CameraRun[] };
+  for (let i = 0; i < runCount; i++) {
+    for (const variant of i % 2 === 0 ? (['plain', 'scoped'] as const) : (['scoped', 'plain'] as const)) {
+      const { server, dispose } = await servers.start('embedded', { OPENKVS_CREDENTIALS: path.join(credentialsDir, 'credentials') });
+      signingKey = BENCH_KEYS[variant];
+      let r: CameraRun;
+      try {
+        await createStreams(server.url, names);
+        r = await runCameras(server.url, server.child.pid!, names, seconds);
+      } finally {
+        signingKey = undefined;
+        await dispose();
+      }
+      runs[variant].push(r);
+      const label = variant === 'plain' ? 'signed, no policy' : `signed, ${statements}-statement policy`;
+      console.log(
+        `(b) auth run ${i + 1}, ${label}: ${count} cameras, ${r.sentClusters} fragments, PERSISTED latency ${latencyText(r.latencies)}` +
+          `${r.missing ? `, ${r.missing} without PERSISTED within 2 s` : ''}; server CPU ${r.cpu.toFixed(0)}%; peak RSS ${r.peakRssMb.toFixed(0)} MB` +
+          `${r.errors.length ? `; ERROR acks ${r.errors.length} (${r.errors.slice(0, 3).join('; ')})` : ''}`,
+      );
+    }
+  }
+  const [plain, scoped] = [summarize(runs.plain), summarize(runs.scoped)];
+  console.log(`    medians of ${runCount} runs: no policy p50 ${plain.p50.toFixed(1)} ms p99 ${plain.p99.toFixed(1)} ms CPU ${plain.cpu.toFixed(0)}%; ${statements}-statement policy p50 ${scoped.p50.toFixed(1)} ms p99 ${scoped.p99.toFixed(1)} ms CPU ${scoped.cpu.toFixed(0)}%`);
+  console.log(`    ratio policy / no policy: p50 ${(scoped.p50 / plain.p50).toFixed(3)}, p99 ${(scoped.p99 / plain.p99).toFixed(3)}, CPU ${(scoped.cpu / plain.cpu).toFixed(3)} (target p99 within 5 %: ${scoped.p99 <= plain.p99 * 1.05 ? 'met' : 'MISSED'})`);
+}
+
 const dir = args.dir ?? tmpdir();
 const load = () => loadavg().map((l) => l.toFixed(1)).join(' ');
 console.log(`node ${process.version}, data under ${dir}, backends ${backends.join(', ')}; load average ${load()}`);
@@ -441,7 +487,10 @@ const servers = new ServerFactory(dir, profile);
 try {
   if (!args['skip-a']) await benchUnpaced(servers);
   if (!args['skip-b']) {
-    for (const n of args.streams.split(',').map(Number)) await benchCameras(servers, n, Number(args.seconds), Number(args['camera-runs']));
+    for (const n of args.streams.split(',').map(Number)) {
+      if (args.auth) await benchAuthCameras(servers, n, Number(args.seconds), Number(args['camera-runs']));
+      else await benchCameras(servers, n, Number(args.seconds), Number(args['camera-runs']));
+    }
   }
 } finally {
   await servers.close();

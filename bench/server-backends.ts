@@ -44,9 +44,10 @@ export class ServerFactory {
     private readonly nodeArgs: readonly string[] = [],
   ) {}
 
-  async start(backend: Backend): Promise<ServerUnderTest> {
+  /** `extraEnv`: more OPENKVS_* settings (e.g. OPENKVS_CREDENTIALS). */
+  async start(backend: Backend, extraEnv: NodeJS.ProcessEnv = {}): Promise<ServerUnderTest> {
     const dataDir = await mkdtemp(path.join(this.dir, 'openkvs-bench-'));
-    const env: NodeJS.ProcessEnv = { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info' };
+    const env: NodeJS.ProcessEnv = { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info', ...extraEnv };
     let cleanStorage = async () => {};
     if (backend === 'cluster') {
       const services = await (this.cluster ??= startClusterServices());

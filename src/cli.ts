@@ -1,6 +1,7 @@
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULT_PORT, resolveOptions, type RawOptions } from './config.js';
 import { startServer } from './server.js';
+import { addCredentialsCommand } from './commands/credentials.js';
 import { addGetClipCommand } from './commands/get-clip.js';
 import { addGetImagesCommand } from './commands/get-images.js';
 import { addListFragmentsCommand } from './commands/list-fragments.js';
@@ -79,6 +80,15 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
+    // SIGHUP re-reads --credentials: revoked keys stop working without a restart. A file that
+    // does not load is logged and the keys in force stay.
+    process.on('SIGHUP', () => {
+      try {
+        server.reloadCredentials();
+      } catch (err) {
+        server.log.error({ err: (err as Error).message }, 'credentials not reloaded; the previous keys stay in force');
+      }
+    });
   } catch (err) {
     if (err instanceof ConfigError) program.error(`openkvs: ${err.message}`, { exitCode: 2 });
     throw err;
@@ -93,5 +103,6 @@ addPutMediaCommand(program);
 addGetClipCommand(program);
 addGetImagesCommand(program);
 addListFragmentsCommand(program);
+addCredentialsCommand(program);
 
 await program.parseAsync(process.argv);

@@ -4,8 +4,10 @@ import type { AppContext } from './api/context.js';
 import { buildPlaybackRoutes, buildRoutes } from './api/routes.js';
 import { RetentionSweeper, type RetentionOptions, type SweepReport } from './archive/retention-sweeper.js';
 import { ConfigError, listenUrl, type ServerOptions } from './config.js';
+import { IssuedCredentialKeys } from './access/issued-credentials.js';
+import { KeyStore, type KeyEntry } from './access/key-store.js';
 import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.js';
-import { loadCredentialsFile, secretLookup } from './http/credentials.js';
+import { loadCredentialsFile } from './http/credentials.js';
 import { createCors } from './http/cors.js';
 import { endSocketsOnClientFin } from './http/half-close.js';
 import { createRequestHandler } from './http/handler.js';
@@ -30,6 +32,12 @@ export interface OpenKvsServer {
   readonly log: Logger;
   /** Runs a retention sweep now (it also runs every `retention.intervalMs`). */
   sweepRetention(): Promise<SweepReport>;
+  /**
+   * Re-reads `--credentials` (SIGHUP): removed keys and the credentials they issued stop working
+   * at once, and PutMedia sessions that may no longer write are ended with an error ack. A file
+   * that does not load leaves the current keys in place and throws ConfigError. Open mode: no-op.
+   */
+  reloadCredentials(): { removed: string[]; revokedSessions: number };
   /** Stops accepting connections, ends open ones and closes storage. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -48,8 +56,11 @@ export interface ServerDeps {
 export async function startServer(options: ServerOptions, deps: ServerDeps = {}): Promise<OpenKvsServer> {
   const log = deps.logger ?? createLogger(options.logLevel);
   const clock = deps.clock ?? systemClock;
-  const authenticate = buildAuthenticator(options, clock);
+  // The credentials file first: a bad one (or a bad policy) stops the start before anything is written.
+  const entries = options.credentialsFile === undefined ? undefined : readCredentials(options.credentialsFile);
   const sessionSecret = await loadSessionSecret(options);
+  const keys = entries === undefined ? undefined : new KeyStore(entries, new IssuedCredentialKeys(sessionSecret), clock);
+  const authenticate: Authenticate = keys ? requireSigV4(keys, clock) : acceptAll;
   const { index, blobs, feed } = await openStorage(options, log, deps);
   // Started below, once listening: recovery must be over before anything deletes or appends.
   const sweeper = new RetentionSweeper(index, blobs, clock, log, deps.retention);
@@ -74,6 +85,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     playback: new PlaybackService(index, feed, sessionSecret),
     retention: sweeper,
     stills: new StillPool(),
+    keys,
   };
   sweeper.start();
   const routes = { operations: buildRoutes(), playback: buildPlaybackRoutes() };
@@ -84,7 +96,13 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   log.info({ url, publicUrl: app.publicUrl, index: redactStorageUrl(options.indexUrl), storage: options.storageUrl }, 'openkvs listening');
   let closing: Promise<void> | undefined;
   const close = () => (closing ??= shutdown(http, app, sweeper));
-  return { url, publicUrl: app.publicUrl, log, sweepRetention: () => sweeper.sweep(), close };
+  const reloadCredentials = () => {
+    if (!keys || options.credentialsFile === undefined) return { removed: [], revokedSessions: 0 };
+    const result = keys.replace(readCredentials(options.credentialsFile));
+    log.info({ credentials: options.credentialsFile, ...result }, 'credentials reloaded');
+    return result;
+  };
+  return { url, publicUrl: app.publicUrl, log, sweepRetention: () => sweeper.sweep(), reloadCredentials, close };
 }
 
 /** Index, blobs and feed, recovered and ready; whatever opened is closed again if a later step fails. */
@@ -115,15 +133,13 @@ async function loadSessionSecret(options: ServerOptions): Promise<Buffer> {
   }
 }
 
-function buildAuthenticator(options: ServerOptions, clock: Clock): Authenticate {
-  if (options.credentialsFile === undefined) return acceptAll;
-  let credentials;
+/** The credentials file's keys and their policies; any problem is a ConfigError naming the file, key and statement. */
+function readCredentials(file: string): KeyEntry[] {
   try {
-    credentials = loadCredentialsFile(options.credentialsFile);
+    return loadCredentialsFile(file);
   } catch (err) {
     throw new ConfigError(`--credentials: ${(err as Error).message}`);
   }
-  return requireSigV4(secretLookup(credentials), clock);
 }
 
 function listen(http: Server, host: string, port: number): Promise<number> {

@@ -1,3 +1,5 @@
+import type { KeyStore } from '../access/key-store.js';
+import type { RequestAccess } from '../access/request-access.js';
 import type { Retention } from '../archive/retention-sweeper.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { PlaybackService } from '../playback/playback-service.js';
@@ -28,8 +30,12 @@ export interface AppContext {
   readonly retention: Retention;
   /** GetImages' decoders: worker threads, bounded, started on first use. */
   readonly stills: StillPool;
+  /** The accepted keys (secured mode), for issuing credentials and watching long requests; undefined in open mode. */
+  readonly keys: KeyStore | undefined;
 }
 
 export interface RequestContext extends AppContext {
   readonly requestId: string;
+  /** Who is calling and what the operation may do for them (api/control/stream-access.ts checks it). */
+  readonly access: RequestAccess;
 }

@@ -25,6 +25,7 @@ import { getMediaForFragmentList } from './archived/get-media-for-fragment-list.
 import { listFragments } from './archived/list-fragments.js';
 import { getMedia } from './media/get-media.js';
 import { putMedia } from './media/put-media.js';
+import { issueCredentials } from './openkvs/issue-credentials.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
 import { dashInitFragmentResource } from './playback/dash-init-fragment.js';
 import { dashManifestResource } from './playback/dash-manifest.js';
@@ -69,6 +70,8 @@ const implemented: readonly AnyOperation[] = [
   getDashStreamingSessionUrl,
   listFragments,
   getImages,
+  // openkvs's own, under /openkvs/ where no KVS operation lives.
+  issueCredentials,
 ];
 
 /** JSON input, streamed output. */

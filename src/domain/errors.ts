@@ -44,6 +44,8 @@ export class MissingAuthenticationTokenException extends status(403) {}
 export class IncompleteSignatureException extends status(403) {}
 export class InvalidSignatureException extends status(403) {}
 export class UnrecognizedClientException extends status(403) {}
+/** Issued (short-lived) credentials past their expiry, as STS-issued ones are answered. */
+export class ExpiredTokenException extends status(403) {}
 export class SerializationException extends status(400) {}
 export class UnknownOperationException extends status(404) {}
 export class RequestEntityTooLargeException extends status(413) {}

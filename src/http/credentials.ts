@@ -5,16 +5,15 @@
  *   aws_access_key_id = AKIA...
  *   aws_secret_access_key = ...
  *   aws_session_token = ...        # optional
+ *   policy = camera.json           # optional: an IAM policy document limiting the key
  *
- * Every section is one accepted key pair; the section names only label them.
+ * Every section is one accepted key pair; the section name labels it (in logs and denials, and
+ * as `${aws:username}` in its policy). A relative policy path is relative to this file.
  */
 import { readFileSync } from 'node:fs';
-import type { SecretLookup } from './sigv4.js';
-
-export interface CredentialEntry {
-  secretAccessKey: string;
-  sessionToken?: string;
-}
+import path from 'node:path';
+import type { KeyEntry } from '../access/key-store.js';
+import { parsePolicy, PolicyError, type PolicyDocument } from '../access/policy.js';
 
 interface Section {
   name: string;
@@ -23,24 +22,21 @@ interface Section {
 }
 
 /** Reads the file; throws an Error naming the file and the offending line or section. */
-export function loadCredentialsFile(path: string): Map<string, CredentialEntry> {
+export function loadCredentialsFile(path: string): KeyEntry[] {
   const sections = parseIni(readFileSync(path, 'utf8'), path);
   if (sections.length === 0) throw new Error(`${path}: no credentials found (expected [profile] sections)`);
-  const credentials = new Map<string, CredentialEntry>();
+  const credentials = new Map<string, KeyEntry>();
   for (const section of sections) {
-    const [accessKeyId, entry] = credentialOf(section, path);
-    const previous = credentials.get(accessKeyId);
+    const entry = credentialOf(section, path);
+    const previous = credentials.get(entry.accessKeyId);
     if (previous && !sameEntry(previous, entry)) {
-      throw new Error(`${path}: section [${section.name}] (line ${section.line}) repeats access key ${accessKeyId} with a different secret or token`);
+      throw new Error(
+        `${path}: section [${section.name}] (line ${section.line}) repeats access key ${entry.accessKeyId} with a different secret, token or policy`,
+      );
     }
-    credentials.set(accessKeyId, entry);
+    if (!previous) credentials.set(entry.accessKeyId, entry);
   }
-  return credentials;
-}
-
-/** The verifier's view of the loaded credentials. */
-export function secretLookup(credentials: ReadonlyMap<string, CredentialEntry>): SecretLookup {
-  return (accessKeyId) => credentials.get(accessKeyId);
+  return [...credentials.values()];
 }
 
 function parseIni(text: string, path: string): Section[] {
@@ -64,7 +60,8 @@ function parseIni(text: string, path: string): Section[] {
   return sections;
 }
 
-function credentialOf(section: Section, path: string): [string, CredentialEntry] {
+function credentialOf(section: Section, file: string): KeyEntry {
+  const path = file;
   const accessKeyId = section.values.get('aws_access_key_id');
   const secretAccessKey = section.values.get('aws_secret_access_key');
   const missing = [
@@ -75,9 +72,36 @@ function credentialOf(section: Section, path: string): [string, CredentialEntry]
     throw new Error(`${path}: section [${section.name}] (line ${section.line}) is missing ${missing.join(' and ')}`);
   }
   const sessionToken = section.values.get('aws_session_token');
-  return [accessKeyId, sessionToken ? { secretAccessKey, sessionToken } : { secretAccessKey }];
+  const policyFile = section.values.get('policy');
+  const policy = policyFile === undefined ? undefined : loadPolicy(file, section, policyFile);
+  return {
+    accessKeyId,
+    name: section.name,
+    secretAccessKey,
+    ...(sessionToken ? { sessionToken } : {}),
+    ...(policy ? { policy } : {}),
+  };
 }
 
-function sameEntry(a: CredentialEntry, b: CredentialEntry): boolean {
-  return a.secretAccessKey === b.secretAccessKey && a.sessionToken === b.sessionToken;
+/** `policy = FILE`: read relative to the credentials file; errors name the file, the key and the statement. */
+function loadPolicy(credentialsFile: string, section: Section, policyFile: string): PolicyDocument {
+  const where = `${credentialsFile}: section [${section.name}] (line ${section.line}) policy ${policyFile}`;
+  if (policyFile === '') throw new Error(`${where}: empty policy path`);
+  const resolved = path.resolve(path.dirname(credentialsFile), policyFile);
+  let text: string;
+  try {
+    text = readFileSync(resolved, 'utf8');
+  } catch (err) {
+    throw new Error(`${where}: cannot read ${resolved} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  try {
+    return parsePolicy(text, where);
+  } catch (err) {
+    if (err instanceof PolicyError) throw new Error(err.message);
+    throw err;
+  }
+}
+
+function sameEntry(a: KeyEntry, b: KeyEntry): boolean {
+  return a.secretAccessKey === b.secretAccessKey && a.sessionToken === b.sessionToken && a.policy?.text === b.policy?.text;
 }

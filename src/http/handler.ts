@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { requestAccess } from '../access/request-access.js';
+import type { Principal } from '../access/principal.js';
 import type { AppContext, RequestContext } from '../api/context.js';
 import { isPlaybackPath, type PlaybackResource } from '../api/playback/resource.js';
 import type { Route } from '../api/routes.js';
@@ -36,7 +38,8 @@ export function createRequestHandler(app: AppContext, routes: RouteTables, authe
     // On every answer, errors and 404s included: a page's SDK reads the error name only if the
     // browser lets it see the answer.
     cors.decorate(req, res);
-    const ctx: RequestContext = { ...app, requestId };
+    // Until authentication says otherwise, nothing is allowed (playback and preflights never authorize).
+    const ctx: RequestContext = { ...app, requestId, access: requestAccess(NOBODY, 'None', { accountId: app.accountId, log: app.log, requestId, keys: undefined }) };
     handle(req, res, ctx, routes, authenticate, cors)
       .catch((err: unknown) => {
         // A body we stopped reading cannot leave the connection reusable.
@@ -75,19 +78,32 @@ async function handle(
   if (!route) throw new UnknownOperationException(`No operation at ${req.method} ${rawPath}.`);
   if (route.kind === 'stream') {
     answerAfterClientFin(req, res);
-    authenticate(req, 'streaming');
-    return route.operation.handle(req, res, ctx);
+    const principal = authenticate(req, 'streaming');
+    return route.operation.handle(req, res, authorized(ctx, principal, route.operation.name));
   }
   continueIfExpected(req, res);
   const body = await readBody(req);
-  authenticate(req, body.sha256);
+  const principal = authenticate(req, body.sha256);
   if (route.kind === 'unsupported') {
     throw new UnsupportedOperationException(`openkvs does not implement ${route.name} yet.`);
   }
   const input = parseJsonObject(body.bytes);
   validateInput(route.operation.shape.input, input);
-  if (route.kind === 'json-stream') return route.operation.handle(input as never, res, ctx);
-  sendJson(res, 200, await route.operation.handle(input as never, ctx));
+  const opCtx = authorized(ctx, principal, route.operation.name);
+  if (route.kind === 'json-stream') return route.operation.handle(input as never, res, opCtx);
+  sendJson(res, 200, await route.operation.handle(input as never, opCtx));
+}
+
+/** A principal with a policy that allows nothing: the context before authentication. */
+const NOBODY: Principal = { accessKeyId: 'none', name: 'none', policies: [{ statements: [] }] };
+
+/**
+ * The context an operation runs in: the authenticated caller and the operation's IAM action.
+ * The operation authorizes itself once the resource is known (the stream's ARN needs a lookup):
+ * stream operations in api/control/stream-access.ts, CreateStream and ListStreams in their own files.
+ */
+function authorized(ctx: RequestContext, principal: Principal, operation: string): RequestContext {
+  return { ...ctx, access: requestAccess(principal, operation, ctx) };
 }
 
 /** HLS/DASH GETs: no SigV4 (the session token authorizes). */

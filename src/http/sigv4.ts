@@ -38,8 +38,13 @@ export interface SigV4Request {
   bodySha256: string | 'streaming';
 }
 
+/**
+ * The secret (and required session token) of an access key. The request's session token is
+ * passed along: issued credentials are known from their token alone. May throw the AWS error
+ * for a key it refuses (ExpiredTokenException).
+ */
 export interface SecretLookup {
-  (accessKeyId: string): { secretAccessKey: string; sessionToken?: string } | undefined;
+  (accessKeyId: string, securityToken: string | undefined): { secretAccessKey: string; sessionToken?: string } | undefined;
 }
 
 export interface VerifiedIdentity {
@@ -317,7 +322,7 @@ function checkRequestTime(claim: SignatureClaim, nowMs: number): void {
 }
 
 function lookupSecret(claim: SignatureClaim, lookup: SecretLookup): string {
-  const entry = lookup(claim.accessKeyId);
+  const entry = lookup(claim.accessKeyId, claim.securityToken);
   const tokenOk =
     entry?.sessionToken === undefined ||
     (claim.securityToken !== undefined && constantTimeEqual(claim.securityToken, entry.sessionToken));

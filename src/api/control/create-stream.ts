@@ -1,3 +1,4 @@
+import { streamToCreateArn } from '../../access/actions.js';
 import { InvalidArgumentException, ResourceInUseException } from '../../domain/errors.js';
 import { defaultKmsKeyArn, newVersion, streamArn } from '../../domain/ids.js';
 import { MAX_DATA_RETENTION_HOURS, type StorageTier } from '../../domain/stream.js';
@@ -22,6 +23,8 @@ export const createStream: JsonOperation<CreateStreamInput> = {
   name: 'CreateStream',
   shape: operations.CreateStream,
   async handle(input, ctx) {
+    // The stream has no ARN yet: IAM scopes CreateStream by the ARN it will have, creation time unknown.
+    ctx.access.authorize(streamToCreateArn(ctx.region, ctx.accountId, input.StreamName));
     const retention = input.DataRetentionInHours ?? 0;
     if (retention > MAX_DATA_RETENTION_HOURS) {
       throw new InvalidArgumentException(`DataRetentionInHours must be at most ${MAX_DATA_RETENTION_HOURS}.`);

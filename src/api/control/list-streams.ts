@@ -1,3 +1,4 @@
+import { ACCOUNT_RESOURCE } from '../../access/actions.js';
 import { InvalidArgumentException } from '../../domain/errors.js';
 import type { JsonOperation } from '../operation.js';
 import { operations } from '../shapes/kinesisvideo.js';
@@ -11,11 +12,19 @@ interface ListStreamsInput {
 
 const DEFAULT_MAX_RESULTS = 10_000;
 
-/** ListStreams, by name. NextToken is the last name returned, base64-encoded (the model's token alphabet). */
+/**
+ * ListStreams, by name. NextToken is the last name returned, base64-encoded (the model's token alphabet).
+ *
+ * Authorization: ListStreams has no resource type in IAM (Service Authorization Reference), so it
+ * is evaluated against "*", and a caller allowed it sees every stream of the account, including
+ * ones it may not describe: AWS does not filter the list by the caller's other permissions, and
+ * neither does openkvs (what the list shows — names, ARNs, status — is all it grants).
+ */
 export const listStreams: JsonOperation<ListStreamsInput> = {
   name: 'ListStreams',
   shape: operations.ListStreams,
   async handle(input, ctx) {
+    ctx.access.authorize(ACCOUNT_RESOURCE);
     const limit = input.MaxResults ?? DEFAULT_MAX_RESULTS;
     const condition = input.StreamNameCondition;
     if (condition && (condition.ComparisonOperator === undefined) !== (condition.ComparisonValue === undefined)) {

@@ -81,7 +81,16 @@ export const putMedia: StreamOperation = {
       send,
     });
     const body = new BodyReader(req);
-    const outcome = await feedSession(body, session, send, ctx.ingest.idle);
+    const unwatch = ctx.access.watch(stream.arn, () => {
+      // KVS has no ack error for revoked credentials. 4003 MAX_CONNECTION_DURATION_REACHED is
+      // its "the service ends this connection, reconnect" error: producers (Amazon's C producer)
+      // reconnect on it, and the reconnection is refused with NotAuthorizedException, which
+      // they report as an authorization failure. Fragments already acked PERSISTED stay.
+      ctx.log.warn({ requestId: ctx.requestId, accessKeyId: ctx.access.principal.accessKeyId, stream: stream.name }, 'PutMedia ended: credentials revoked');
+      session.fail(new IngestError('MAX_CONNECTION_DURATION_REACHED', 'the credentials of this connection were revoked'));
+      body.interrupt();
+    });
+    const outcome = await feedSession(body, session, send, ctx.ingest.idle).finally(unwatch);
     acks.release();
     await windDown(req, res, body, outcome, session, ctx.ingest.idle.windDown ?? WIND_DOWN);
   },
