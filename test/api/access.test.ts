@@ -27,6 +27,7 @@ import {
 } from '@aws-sdk/client-kinesis-video';
 import {
   GetClipCommand,
+  GetImagesCommand,
   GetDASHStreamingSessionURLCommand,
   GetHLSStreamingSessionURLCommand,
   GetMediaForFragmentListCommand,
@@ -113,6 +114,16 @@ const ROWS: Row[] = [
     operation: 'GetClip',
     error: 'NotAuthorizedException',
     call: async (c, t) => drain((await c.archived.send(new GetClipCommand({ StreamName: t.stream, ClipFragmentSelector: { FragmentSelectorType: 'SERVER_TIMESTAMP', TimestampRange: anyTime() } }))).Payload),
+  },
+  {
+    operation: 'GetImages',
+    error: 'NotAuthorizedException',
+    call: (c, t) => {
+      const { StartTimestamp, EndTimestamp } = anyTime();
+      return c.archived.send(
+        new GetImagesCommand({ StreamName: t.stream, ImageSelectorType: 'SERVER_TIMESTAMP', StartTimestamp, EndTimestamp: new Date(Math.min(EndTimestamp.getTime(), StartTimestamp.getTime() + 300_000)), Format: 'JPEG' }),
+      );
+    },
   },
   {
     operation: 'GetMediaForFragmentList',
