@@ -111,6 +111,18 @@ export interface IndexStore {
    */
   countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number>;
   /**
+   * The summed durations (ms) of the fragments a playback session lists before the one at
+   * (`beforeMs`, `beforeNumber`), counted from `fromMs`: where that fragment starts on a timeline
+   * that lays the session's fragments end to end (DASH, which closes gaps and overlaps as KVS
+   * does). `onePerTimestamp`: of fragments sharing a timestamp only the largest number counts
+   * (as countTimestampsBefore, for producer-timestamp sessions); otherwise the
+   * (timestamp, number) order of countFragmentsBefore.
+   */
+  sumDurationsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string; onePerTimestamp: boolean },
+  ): Promise<number>;
+  /**
    * Retention, in one transaction: removes the stream's fragments whose server timestamp is before
    * `serverTimestampMs`, oldest first, at most `limit` of them when given (a positive integer,
    * else RangeError). Their bytes stay until the blob objects they point into are reclaimed; the

@@ -788,6 +788,23 @@ function timeQueryTests(h: Harness): void {
       assert.equal(await h.store.countTimestampsBefore(a, { by: 'server', fromMs: 1025, beforeMs: 1060 }), 3);
     });
 
+    test('sumDurationsBefore sums what a session lists before a fragment, one per timestamp when asked', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await mixedTimes(a, headerId);
+      await h.store.commitFragments([sampleFragment(b, headerId, 7, { producerTimestampMs: 150 })]);
+      const sum = (fromMs: number, beforeMs: number, seq: number, onePerTimestamp: boolean) =>
+        h.store.sumDurationsBefore(a, { by: 'producer', fromMs, beforeMs, beforeNumber: formatFragmentNumber(BigInt(seq)), onePerTimestamp });
+      // Order: 1@100, 3@200, 4@200, 2@300, 6@400, 5@500; fragment n lasts 2000 - n ms.
+      assert.equal(await sum(0, 100, 1, false), 0);
+      assert.equal(await sum(0, 200, 4, false), 1999 + 1997);
+      assert.equal(await sum(0, 500, 5, false), 1999 + 1997 + 1996 + 1998 + 1994);
+      // One per timestamp: 4 (the larger number) stands for 200.
+      assert.equal(await sum(0, 500, 5, true), 1999 + 1996 + 1998 + 1994);
+      assert.equal(await sum(150, 400, 6, true), 1996 + 1998);
+      const server = { by: 'server', fromMs: 1020, beforeMs: 1040, beforeNumber: formatFragmentNumber(4n), onePerTimestamp: false } as const;
+      assert.equal(await h.store.sumDurationsBefore(a, server), 1998 + 1997);
+    });
+
     test('deleteFragmentsBefore removes by server time, strictly before, only in that stream', async () => {
       const { a, b, headerId } = await twoStreams(h.store);
       await mixedTimes(a, headerId);

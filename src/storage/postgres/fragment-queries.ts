@@ -186,6 +186,31 @@ export class FragmentQueries {
     return toSafeInteger(result.rows[0]?.n ?? '0', 'timestamp count');
   }
 
+  /** Summed durations of what a session lists before a fragment (IndexStore.sumDurationsBefore). */
+  async sumDurationsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string; onePerTimestamp: boolean },
+  ): Promise<number> {
+    const column = timestampColumn(query.by);
+    const fromMs = finiteMs(query.fromMs, 'fromMs');
+    const beforeMs = finiteMs(query.beforeMs, 'beforeMs');
+    const result = query.onePerTimestamp
+      ? await this.pool.query<{ n: string }>(
+          `SELECT COALESCE(SUM(duration_ms), 0)::text AS n FROM (
+             SELECT duration_ms, ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY fragment_number DESC) AS rank
+             FROM fragments WHERE stream_id = $1 AND ${column} >= CEIL($2::numeric) AND ${column} < CEIL($3::numeric)) AS kept
+           WHERE rank = 1`,
+          [streamId, fromMs, beforeMs],
+        )
+      : await this.pool.query<{ n: string }>(
+          `SELECT COALESCE(SUM(duration_ms), 0)::text AS n FROM fragments
+           WHERE stream_id = $1 AND ${column} BETWEEN CEIL($2::numeric) AND FLOOR($3::numeric)
+             AND (${column} < $3::numeric OR fragment_number < $4)`,
+          [streamId, fromMs, beforeMs, query.beforeNumber],
+        );
+    return toSafeInteger(result.rows[0]?.n ?? '0', 'duration sum');
+  }
+
   /**
    * Retention: one statement, so a node sweeping a stream never sees half of another's sweep; the
    * oldest first, and RETURNING reports the blob objects that lost fragments.

@@ -193,6 +193,13 @@ export class PostgresIndexStore implements IndexStore {
     return this.fragments.countTimestampsBefore(streamId, query);
   }
 
+  async sumDurationsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string; onePerTimestamp: boolean },
+  ): Promise<number> {
+    return this.fragments.sumDurationsBefore(streamId, query);
+  }
+
   async deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments> {
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
       throw new RangeError(`deleteFragmentsBefore limit must be a positive integer, got ${limit}`);

@@ -90,6 +90,8 @@ export interface FragmentStatements {
   readonly fragmentsByTimeNewestFirst: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly countFragmentsBefore: PerKind<Statement<CountParams, number>>;
   readonly countTimestampsBefore: PerKind<Statement<Omit<CountParams, 'beforeNumber'>, number>>;
+  readonly sumDurationsBefore: PerKind<Statement<CountParams, number>>;
+  readonly sumTimestampDurationsBefore: PerKind<Statement<Omit<CountParams, 'beforeNumber'>, number>>;
   readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>;
   readonly hasFragmentsBefore: Statement<{ streamId: number; beforeMs: number }, number>;
   readonly isBlobReferenced: Statement<[string], number>;
@@ -201,6 +203,26 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
         .prepare<Omit<CountParams, 'beforeNumber'>, number>(
           `SELECT COUNT(DISTINCT ${column}) FROM fragments
            WHERE stream_id = @streamId AND ${column} >= @fromMs AND ${column} < @beforeMs`,
+        )
+        .pluck(),
+    ),
+    sumDurationsBefore: perKind((column) =>
+      db
+        .prepare<CountParams, number>(
+          `SELECT COALESCE(SUM(duration_ms), 0) FROM fragments
+           WHERE stream_id = @streamId AND ${column} BETWEEN @fromMs AND @beforeMs
+             AND (${column} < @beforeMs OR fragment_number < @beforeNumber)`,
+        )
+        .pluck(),
+    ),
+    // One duration per timestamp, the largest-numbered fragment's (the one playlists keep).
+    sumTimestampDurationsBefore: perKind((column) =>
+      db
+        .prepare<Omit<CountParams, 'beforeNumber'>, number>(
+          `SELECT COALESCE(SUM(duration_ms), 0) FROM (
+             SELECT duration_ms, ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY fragment_number DESC) AS rank
+             FROM fragments WHERE stream_id = @streamId AND ${column} >= @fromMs AND ${column} < @beforeMs)
+           WHERE rank = 1`,
         )
         .pluck(),
     ),

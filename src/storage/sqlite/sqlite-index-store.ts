@@ -310,6 +310,15 @@ export class SqliteIndexStore implements IndexStore {
     return this.fragmentStmts.countTimestampsBefore[by].get({ streamId, ...params }) ?? 0;
   }
 
+  async sumDurationsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string; onePerTimestamp: boolean },
+  ): Promise<number> {
+    const { by, onePerTimestamp, beforeNumber, ...params } = query;
+    if (onePerTimestamp) return this.fragmentStmts.sumTimestampDurationsBefore[by].get({ streamId, ...params }) ?? 0;
+    return this.fragmentStmts.sumDurationsBefore[by].get({ streamId, beforeNumber, ...params }) ?? 0;
+  }
+
   async deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments> {
     if (limit !== undefined && (!Number.isSafeInteger(limit) || limit < 1)) {
       throw new RangeError(`deleteFragmentsBefore limit must be a positive integer, got ${limit}`);
