@@ -85,7 +85,7 @@ describe('DASH MPD', { skip: skipUnlessPresent(PYTHON, 'python3 (the XML parser 
   });
 
   test('a gap in the timeline restates @t; unequal durations are not folded', () => {
-    const mpd = parseXml(dashManifest({ ...base, tracks: [base.tracks[0]!], fragments: fragments([0, 2000], [2000, 1900], [5000, 2000], [7000, 2000]) }));
+    const mpd = parseXml(dashManifest({ ...base, tracks: [base.tracks![0]!], fragments: fragments([0, 2000], [2000, 1900], [5000, 2000], [7000, 2000]) }));
     assert.deepEqual(
       byLocalName(mpd, 'S').map((s) => s.attributes),
       [{ t: '0', d: '2000' }, { d: '1900' }, { t: '5000', d: '2000', r: '1' }],
@@ -124,7 +124,7 @@ describe('DASH MPD', { skip: skipUnlessPresent(PYTHON, 'python3 (the XML parser 
   });
 
   test('G.711 audio passes its codec string through', () => {
-    const mpd = parseXml(dashManifest({ ...base, tracks: [base.tracks[0]!, { trackNumber: 2, contentType: 'audio', codecs: 'alaw', bandwidth: 64000, audioSamplingRate: 8000, audioChannels: 1 }] }));
+    const mpd = parseXml(dashManifest({ ...base, tracks: [base.tracks![0]!, { trackNumber: 2, contentType: 'audio', codecs: 'alaw', bandwidth: 64000, audioSamplingRate: 8000, audioChannels: 1 }] }));
     assert.equal(byLocalName(mpd, 'Representation')[1]?.attributes['codecs'], 'alaw');
   });
 
