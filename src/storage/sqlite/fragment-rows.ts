@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { FragmentRecord, FragmentSummary, FragmentTag, NewFragment } from '../../domain/fragment.js';
 import type { FragmentTimestampKind } from '../index-store.js';
-import { REFERENCED_BLOB_EXTENTS_SQL } from '../fragment-sql.js';
+import { discontinuityCountSql, REFERENCED_BLOB_EXTENTS_SQL } from '../fragment-sql.js';
 
 /**
  * The fragment side of the SQLite index: statements over `fragments`, `track_headers` and
@@ -44,6 +44,15 @@ export interface TimeRangeParams {
   startMs: number;
   endMs: number;
   limit: number;
+}
+
+export interface DiscontinuityBindings {
+  streamId: number;
+  fromMs: number;
+  throughMs: number;
+  throughNumber: string;
+  gapThresholdMs: number;
+  headerChanges: number;
 }
 
 export interface CountParams {
@@ -91,6 +100,8 @@ export interface FragmentStatements {
   readonly countFragmentsBefore: PerKind<Statement<CountParams, number>>;
   readonly countTimestampsBefore: PerKind<Statement<Omit<CountParams, 'beforeNumber'>, number>>;
   readonly sumDurationsBefore: PerKind<Statement<CountParams, number>>;
+  /** [all fragments, one per timestamp]. */
+  readonly countDiscontinuitiesThrough: PerKind<readonly [Statement<DiscontinuityBindings, number>, Statement<DiscontinuityBindings, number>]>;
   readonly sumTimestampDurationsBefore: PerKind<Statement<Omit<CountParams, 'beforeNumber'>, number>>;
   readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>;
   readonly hasFragmentsBefore: Statement<{ streamId: number; beforeMs: number }, number>;
@@ -206,6 +217,19 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
         )
         .pluck(),
     ),
+    countDiscontinuitiesThrough: perKind((column) => {
+      const bindings = {
+        streamId: '@streamId',
+        fromMs: '@fromMs',
+        throughMs: '@throughMs',
+        throughNumber: '@throughNumber',
+        gapThresholdMs: '@gapThresholdMs',
+        headerChanges: '@headerChanges',
+      };
+      const prepare = (onePerTimestamp: boolean) =>
+        db.prepare<DiscontinuityBindings, number>(discontinuityCountSql(column, onePerTimestamp, bindings)).pluck();
+      return [prepare(false), prepare(true)] as const;
+    }),
     sumDurationsBefore: perKind((column) =>
       db
         .prepare<CountParams, number>(
