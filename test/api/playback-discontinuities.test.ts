@@ -1,7 +1,7 @@
 /**
  * Streams as cameras make them: gaps, a codec private data change and back, and uploads faster
  * than real time, read through HLS and DASH sessions.
- * - HLS LIVE_REPLAY windows sliding across the stream: EXT-X-DISCONTINUITY-SEQUENCE in every
+ * - HLS LIVE_REPLAY windows sliding across the stream (a fragment added as each duration elapses, gaps skipped): EXT-X-DISCONTINUITY-SEQUENCE in every
  *   DiscontinuityMode and container against an independent count, and the RFC 8216 §4.3.3.3
  *   invariant (a segment keeps its discontinuity sequence number from one reload to the next).
  * - DASH: segments laid end to end (never overlapping, gaps closed), one Period per track
@@ -136,9 +136,11 @@ describe('HLS LIVE_REPLAY windows across gaps and a codec private data change', 
         const playlistUrl = resolveUrl(url!, lines(master.text).find((l) => l !== '' && !l.startsWith('#'))!);
         const seen = new Map<string, number>();
         let windows = 0;
-        // A window ending at each fragment from the fourth on: the replay has reached its start.
+        // A window ending at each fragment from the fourth on. LIVE_REPLAY adds a fragment as the
+        // duration of the one before it elapses (gaps skipped, as KVS documents), so fragment k is
+        // listed once the durations of fragments 0 … k−1 have elapsed since the session began.
         for (let last = 3; last < fragments.length; last++) {
-          clockOffsetMs = fragments[last]!.producerMs - fragments[0]!.producerMs + 1;
+          clockOffsetMs = fragments.slice(0, last).reduce((sum, f) => sum + f.durationMs, 0) + 1;
           let playlist: string;
           try {
             playlist = (await getResource(playlistUrl)).text;
