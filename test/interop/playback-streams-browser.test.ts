@@ -160,10 +160,19 @@ describe('chromium plays a stream with gaps and size changes, uploaded faster th
     });
   }
 
-  test('LIVE_REPLAY SERVER_TIMESTAMP DASH (a dynamic MPD): dash.js and Shaka play through in real time', async () => {
+  // LIVE_REPLAY adds a fragment as each duration elapses: real time, the gap skipped.
+  test('LIVE_REPLAY DASH (a dynamic MPD): dash.js and Shaka (SERVER_TIMESTAMP), dash.js (PRODUCER_TIMESTAMP) play through', async () => {
     const times = expectedTimes('dash', 'SERVER_TIMESTAMP');
     assertPlayedThrough(await play('dash', await dashUrl('camera', 'SERVER_TIMESTAMP', 'LIVE_REPLAY'), times.end, 1), times);
     assertPlayedThrough(await play('shaka', await dashUrl('camera', 'SERVER_TIMESTAMP', 'LIVE_REPLAY'), times.end, 1), times);
+    assertPlayedThrough(await play('dash', await dashUrl('camera', 'PRODUCER_TIMESTAMP', 'LIVE_REPLAY'), times.end, 1), times);
+  });
+
+  test('LIVE_REPLAY HLS fMP4 SERVER_TIMESTAMP: hls.js plays through', async () => {
+    const times = expectedTimes('hls', 'SERVER_TIMESTAMP');
+    const input = { StreamName: 'camera', PlaybackMode: 'LIVE_REPLAY', HLSFragmentSelector: { FragmentSelectorType: 'SERVER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(sentFromMs) } } } as const;
+    const url = (await client.send(new GetHLSStreamingSessionURLCommand(input))).HLSStreamingSessionURL!;
+    assertPlayedThrough(await play('hls', url, times.end, 1), times);
   });
 });
 
