@@ -143,4 +143,30 @@ describe('DASH frame rates', () => {
     assert.equal(frameRateValue(15.02), '751/50');
     assert.throws(() => frameRateValue(0), RangeError);
   });
+
+  test('several Periods: each with its tracks, startNumber and init SequenceNumber; later ones start where their first segment sits', () => {
+    const video = base.tracks![0]!;
+    const wide = { ...video, width: 1280, height: 720, codecs: 'avc1.64001f' };
+    const all = fragments([10_000, 2000], [12_000, 2000], [14_000, 2000], [16_000, 2000]);
+    const mpd = parseXml(
+      dashManifest({
+        ...base,
+        tracks: undefined,
+        fragments: undefined,
+        periods: [
+          { id: 'h1', tracks: [video], fragments: all.slice(0, 2), startNumber: 5, initSequenceNumber: 1 },
+          { id: 'h2', tracks: [wide], fragments: all.slice(2), startNumber: 7, initSequenceNumber: 2 },
+        ],
+        presentationTimeOffsetMs: 10_000,
+      }),
+    );
+    assert.equal(mpd.attributes['mediaPresentationDuration'], 'PT8S');
+    const periods = byLocalName(mpd, 'Period');
+    assert.deepEqual(periods.map((p) => [p.attributes['id'], p.attributes['start']]), [['h1', 'PT0S'], ['h2', 'PT4S']]);
+    const templates = byLocalName(mpd, 'SegmentTemplate');
+    assert.deepEqual(templates.map((t) => [t.attributes['presentationTimeOffset'], t.attributes['startNumber']]), [['10000', '5'], ['14000', '7']]);
+    assert.match(templates[1]!.attributes['initialization']!, /&TrackNumber=1&SequenceNumber=2$/);
+    assert.deepEqual(byLocalName(mpd, 'Representation').map((r) => r.attributes['width']), ['160', '1280']);
+    assert.deepEqual(byLocalName(periods[1]!, 'S').map((e) => [e.attributes['t'], e.attributes['d'], e.attributes['r']]), [['14000', '2000', '1']]);
+  });
 });
