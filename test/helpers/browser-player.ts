@@ -8,7 +8,7 @@ import { startStaticServer, type StaticServer } from './player/static-server.js'
 import { REPO_ROOT } from './process.js';
 
 /**
- * Plays HLS and DASH URLs in Debian's chromium with hls.js and dash.js, as a viewer's browser
+ * Plays HLS and DASH URLs in Debian's chromium with hls.js, dash.js or Shaka Player, as a viewer's browser
  * would: the player page comes from an origin of its own, so every media request is cross-origin
  * and needs the media server's CORS headers. One browser per test file; a fresh page per playback.
  *
