@@ -35,7 +35,7 @@ function channelsOf(track: SessionTrack): number | undefined {
  * A media playlist: fMP4 for one track (its init segment named per track header, so a producer
  * that changes codec private data mid-session gets a new EXT-X-MAP), MPEG-TS for all tracks.
  */
-export function hlsMediaText(session: HlsSession, token: string, window: PlaylistWindow, trackNumber: number | undefined): string {
+export function hlsMediaText(session: HlsSession, token: string, window: PlaylistWindow, trackNumber: number | undefined, discontinuitySequence?: number): string {
   const by = selectorKind(session);
   const fragments: HlsPlaylistFragment[] = window.fragments.map((f) => ({
     fragmentNumber: f.fragmentNumber,
@@ -51,6 +51,7 @@ export function hlsMediaText(session: HlsSession, token: string, window: Playlis
     discontinuityMode: session.discontinuityMode,
     programDateTime: session.displayFragmentTimestamp === 'ALWAYS',
     mediaSequence: window.firstSequence,
+    discontinuitySequence,
     fragments,
     complete: window.complete,
   });

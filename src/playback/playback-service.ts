@@ -15,7 +15,7 @@ import { BlobNotFoundError, type BlobStore } from '../storage/blob-store.js';
 import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
 import { LruCache } from './lru-cache.js';
-import { playlistWindow, type PlaylistWindow } from './playlist-window.js';
+import { playlistWindow, type PlaylistWindow, type ReplayState } from './playlist-window.js';
 import type { PlaybackProtocol, PlaybackSession } from './session.js';
 import { SessionTokens } from './session-token.js';
 import { describeStreamMedia, type StreamMedia } from './stream-media.js';
@@ -39,6 +39,8 @@ export class PlaybackService {
   private readonly media = new LruCache<string, StreamMedia>(4096);
   private readonly windows: LruCache<string, PlaylistWindow>;
   private readonly rendered: LruCache<string, Buffer>;
+  /** LIVE_REPLAY progress per session: replays only move forward, so each reload reads on from here. */
+  private readonly replays = new LruCache<string, ReplayState>(10_000);
   /** Promises, so that concurrent requests for one fragment share one read. */
   private readonly fragments: LruCache<string, Promise<Uint8Array>>;
 
@@ -88,7 +90,7 @@ export class PlaybackService {
 
   /** The fragments the session lists now; an ON_DEMAND session's list is computed once. */
   window(session: PlaybackSession, nowMs: number): Promise<PlaylistWindow> {
-    if (session.playbackMode !== 'ON_DEMAND') return playlistWindow(this.index, session, nowMs);
+    if (session.playbackMode !== 'ON_DEMAND') return playlistWindow(this.index, session, nowMs, this.replays);
     return this.windows.getOrCompute(session.sessionId, () => playlistWindow(this.index, session, nowMs));
   }
 

@@ -111,6 +111,27 @@ export interface IndexStore {
    */
   countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number>;
   /**
+   * How many discontinuities a playback session's list has up to and including the one into the
+   * fragment at (`throughMs`, `throughNumber`), counted from `fromMs`: pairs of consecutive
+   * listed fragments where the later one starts more than `gapThresholdMs` away from the
+   * earlier one's end (undefined: never), or, with `headerChanges`, has another track header.
+   * The HLS EXT-X-DISCONTINUITY-SEQUENCE of a live window starting at that fragment (RFC 8216
+   * §4.3.3.3). `onePerTimestamp` as for sumDurationsBefore.
+   */
+  countDiscontinuitiesThrough(streamId: number, query: DiscontinuityQuery): Promise<number>;
+  /**
+   * The summed durations (ms) of the fragments a playback session lists before the one at
+   * (`beforeMs`, `beforeNumber`), counted from `fromMs`: where that fragment starts on a timeline
+   * that lays the session's fragments end to end (DASH, which closes gaps and overlaps as KVS
+   * does). `onePerTimestamp`: of fragments sharing a timestamp only the largest number counts
+   * (as countTimestampsBefore, for producer-timestamp sessions); otherwise the
+   * (timestamp, number) order of countFragmentsBefore.
+   */
+  sumDurationsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string; onePerTimestamp: boolean },
+  ): Promise<number>;
+  /**
    * Retention, in one transaction: removes the stream's fragments whose server timestamp is before
    * `serverTimestampMs`, oldest first, at most `limit` of them when given (a positive integer,
    * else RangeError). Their bytes stay until the blob objects they point into are reclaimed; the
@@ -139,4 +160,14 @@ export interface IndexStore {
 /** claimPeriodicTask's interval, as every adapter checks it: a non-negative integer of milliseconds. */
 export function checkEveryMs(everyMs: number): void {
   if (!Number.isSafeInteger(everyMs) || everyMs < 0) throw new RangeError(`claimPeriodicTask everyMs must be a non-negative integer, got ${everyMs}`);
+}
+
+export interface DiscontinuityQuery {
+  readonly by: FragmentTimestampKind;
+  readonly fromMs: number;
+  readonly throughMs: number;
+  readonly throughNumber: string;
+  readonly onePerTimestamp: boolean;
+  readonly gapThresholdMs: number | undefined;
+  readonly headerChanges: boolean;
 }

@@ -131,13 +131,30 @@ describe('GetClip', { skip: skipWithoutFfmpeg }, () => {
     assertSamePackets(framemd5(clip, 'v'), framemd5(fixturePath('h264.mkv'), 'v'), 'video');
   });
 
-  test('the clip ends before the first fragment whose codec private data differs (H.264, then H.265)', async () => {
+  // KVS, "Video playback track requirements" (GetClip): "CPD changes aren't supported between the
+  // target fragments of the resulting clip. The CPD must remain consistent through the queried
+  // media, otherwise an error will be returned." Likewise for track changes.
+  test('a codec private data change inside the range is InvalidCodecPrivateDataException naming the fragment; a range before it clips', async () => {
+    const stream = await newStream();
+    await ingest(stream, readFileSync(fixturePath('h264.mkv')));
+    const second = await ingest(stream, readFileSync(fixturePath('h264-bframes.mkv')), START_MS + 6000);
+    const err: Error & { $metadata?: { httpStatusCode?: number } } = await rejection(() => archived.send(new GetClipCommand({ StreamName: stream, ClipFragmentSelector: selector(START_MS, START_MS + 60_000) })));
+    assert.equal(err.name, 'InvalidCodecPrivateDataException');
+    assert.equal(err.$metadata?.httpStatusCode, 400);
+    assert.match(err.message, new RegExp(`fragment ${second[0]!.FragmentNumber}`));
+    const clip = await getClip(stream, selector(START_MS, START_MS + 5999));
+    assertSamePackets(framemd5(clip, 'v'), framemd5(fixturePath('h264.mkv'), 'v'), 'video');
+    const after = await getClip(stream, selector(START_MS + 6000, START_MS + 60_000));
+    assertSamePackets(framemd5(after, 'v'), framemd5(fixturePath('h264-bframes.mkv'), 'v'), 'video');
+  });
+
+  test('a codec change inside the range (H.264, then H.265) is UnsupportedStreamMediaTypeException', async () => {
     const stream = await newStream();
     await ingest(stream, readFileSync(fixturePath('h264.mkv')));
     await ingest(stream, readFileSync(fixturePath('h265.mkv')), START_MS + 6000);
-    const clip = await getClip(stream);
-    assert.deepEqual(probe(clip).streams.map((s) => s.codec_name), ['h264']);
-    assertSamePackets(framemd5(clip, 'v'), framemd5(fixturePath('h264.mkv'), 'v'), 'video');
+    const err: Error & { $metadata?: { httpStatusCode?: number } } = await rejection(() => archived.send(new GetClipCommand({ StreamName: stream, ClipFragmentSelector: selector(START_MS, START_MS + 60_000) })));
+    assert.equal(err.name, 'UnsupportedStreamMediaTypeException');
+    assert.match(err.message, /changes codec/);
   });
 
   test('a clip holds at most the first 200 fragments', async () => {

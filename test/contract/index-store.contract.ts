@@ -788,6 +788,57 @@ function timeQueryTests(h: Harness): void {
       assert.equal(await h.store.countTimestampsBefore(a, { by: 'server', fromMs: 1025, beforeMs: 1060 }), 3);
     });
 
+    test('sumDurationsBefore sums what a session lists before a fragment, one per timestamp when asked', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      await mixedTimes(a, headerId);
+      await h.store.commitFragments([sampleFragment(b, headerId, 7, { producerTimestampMs: 150 })]);
+      const sum = (fromMs: number, beforeMs: number, seq: number, onePerTimestamp: boolean) =>
+        h.store.sumDurationsBefore(a, { by: 'producer', fromMs, beforeMs, beforeNumber: formatFragmentNumber(BigInt(seq)), onePerTimestamp });
+      // Order: 1@100, 3@200, 4@200, 2@300, 6@400, 5@500; fragment n lasts 2000 - n ms.
+      assert.equal(await sum(0, 100, 1, false), 0);
+      assert.equal(await sum(0, 200, 4, false), 1999 + 1997);
+      assert.equal(await sum(0, 500, 5, false), 1999 + 1997 + 1996 + 1998 + 1994);
+      // One per timestamp: 4 (the larger number) stands for 200.
+      assert.equal(await sum(0, 500, 5, true), 1999 + 1996 + 1998 + 1994);
+      assert.equal(await sum(150, 400, 6, true), 1996 + 1998);
+      const server = { by: 'server', fromMs: 1020, beforeMs: 1040, beforeNumber: formatFragmentNumber(4n), onePerTimestamp: false } as const;
+      assert.equal(await h.store.sumDurationsBefore(a, server), 1998 + 1997);
+    });
+
+    test('countDiscontinuitiesThrough counts gaps past the threshold and track header changes up to a fragment', async () => {
+      const { a, b, headerId } = await twoStreams(h.store);
+      const other = await h.store.putTrackHeader('sha256:bbbb', Uint8Array.of(1, 2, 3));
+      // 0, 2000, 4000 (2 s each), a gap to 10000, then 12000 with another header; 16 repeats 4000 with that header.
+      const layout: Array<[number, number, number]> = [[11, 0, headerId], [12, 2000, headerId], [13, 4000, headerId], [14, 10_000, headerId], [15, 12_000, other], [16, 4000, other]];
+      await h.store.commitFragments(layout.map(([seq, ms, header]) => sampleFragment(a, header, seq, { producerTimestampMs: ms, serverTimestampMs: 5000 + seq, durationMs: 2000 })));
+      await h.store.commitFragments([sampleFragment(b, headerId, 17, { producerTimestampMs: 11_000 })]);
+      const count = (throughMs: number, seq: number, options: { fromMs?: number; onePerTimestamp?: boolean; gapThresholdMs?: number | undefined; headerChanges?: boolean }) =>
+        h.store.countDiscontinuitiesThrough(a, {
+          by: 'producer',
+          fromMs: options.fromMs ?? 0,
+          throughMs,
+          throughNumber: formatFragmentNumber(BigInt(seq)),
+          onePerTimestamp: options.onePerTimestamp ?? true,
+          gapThresholdMs: 'gapThresholdMs' in options ? options.gapThresholdMs : 50,
+          headerChanges: options.headerChanges ?? true,
+        });
+      // One per timestamp: 0, 2000, 4000 (16, other header), 10000, 12000 (other header).
+      assert.equal(await count(2000, 12, {}), 0);
+      assert.equal(await count(4000, 16, {}), 1); // header change into 16
+      assert.equal(await count(10_000, 14, {}), 2); // 16 → 14: a 4 s gap (and a header change: one discontinuity)
+      assert.equal(await count(12_000, 15, {}), 3);
+      assert.equal(await count(12_000, 15, { headerChanges: false }), 1);
+      assert.equal(await count(12_000, 15, { gapThresholdMs: undefined }), 3);
+      assert.equal(await count(12_000, 15, { gapThresholdMs: undefined, headerChanges: false }), 0);
+      assert.equal(await count(12_000, 15, { fromMs: 10_000 }), 1);
+      // Every fragment: 13 and 16 both at 4000; 16 starts 2 s before 13 ends.
+      assert.equal(await count(4000, 13, { onePerTimestamp: false }), 0);
+      assert.equal(await count(12_000, 15, { onePerTimestamp: false, headerChanges: false }), 2);
+      // By server time: 11 … 16 arrive 1 ms apart, 2 s long each: every pair overlaps.
+      const server = { by: 'server', fromMs: 0, throughMs: 5016, throughNumber: formatFragmentNumber(16n), onePerTimestamp: false, gapThresholdMs: 50, headerChanges: false } as const;
+      assert.equal(await h.store.countDiscontinuitiesThrough(a, server), 5);
+    });
+
     test('deleteFragmentsBefore removes by server time, strictly before, only in that stream', async () => {
       const { a, b, headerId } = await twoStreams(h.store);
       await mixedTimes(a, headerId);

@@ -8,7 +8,7 @@ import { startStaticServer, type StaticServer } from './player/static-server.js'
 import { REPO_ROOT } from './process.js';
 
 /**
- * Plays HLS and DASH URLs in Debian's chromium with hls.js and dash.js, as a viewer's browser
+ * Plays HLS and DASH URLs in Debian's chromium with hls.js, dash.js or Shaka Player, as a viewer's browser
  * would: the player page comes from an origin of its own, so every media request is cross-origin
  * and needs the media server's CORS headers. One browser per test file; a fresh page per playback.
  *
@@ -44,14 +44,17 @@ const PAGE_FILES: Readonly<Record<string, string>> = {
   '/vendor/hls.min.js': path.join(REPO_ROOT, 'node_modules/hls.js/dist/hls.min.js'),
   // dash.js 5's classic-script bundle (UMD, defines window.dashjs); dist/modern/esm is for bundlers.
   '/vendor/dash.all.min.js': path.join(REPO_ROOT, 'node_modules/dashjs/dist/modern/umd/dash.all.min.js'),
+  // Shaka Player's compiled build (defines window.shaka); it plays DASH and HLS.
+  '/vendor/shaka-player.compiled.js': path.join(REPO_ROOT, 'node_modules/shaka-player/dist/shaka-player.compiled.js'),
 };
 
-export type PlayerKind = 'hls' | 'dash';
+/** hls.js (HLS), dash.js (DASH), or Shaka Player (either, by the URL's extension). */
+export type PlayerKind = 'hls' | 'dash' | 'shaka';
 
 export interface PlayerError {
   /** Milliseconds since the player was started. */
   readonly at: number;
-  readonly source: 'hls.js' | 'dash.js' | 'video' | 'page' | 'harness';
+  readonly source: 'hls.js' | 'dash.js' | 'shaka' | 'video' | 'page' | 'harness';
   /** hls.js `details` (e.g. manifestLoadError), dash.js `error-<code>`, or a MediaError name. */
   readonly name: string;
   readonly fatal: boolean;
@@ -65,8 +68,18 @@ export interface PlayerEvent {
   readonly detail?: unknown;
 }
 
+/** The video element showed pictures of this size from this position on ('resize' events). */
+export interface VideoSize {
+  readonly at: number;
+  readonly currentTime: number;
+  readonly width: number;
+  readonly height: number;
+}
+
 interface Snapshot {
   readonly currentTime: number;
+  readonly duration: number | null;
+  readonly sizes: VideoSize[];
   readonly paused: boolean;
   readonly ended: boolean;
   readonly readyState: number;
@@ -82,10 +95,17 @@ export interface PlayOptions {
   readonly minSeconds?: number;
   /** Give up after this long (ms), page load included. Default 15000. */
   readonly timeoutMs?: number;
+  /** video.playbackRate, to play a long stream in a short test. Default 1. */
+  readonly playbackRate?: number;
 }
 
 export interface PlaybackResult {
   readonly currentTime: number;
+  readonly ended: boolean;
+  /** video.duration when finite (a static presentation), else null. */
+  readonly duration: number | null;
+  /** Every picture size shown, in order, with the position it appeared at. */
+  readonly sizes: VideoSize[];
   readonly reachedMinSeconds: boolean;
   readonly timedOut: boolean;
   readonly elapsedMs: number;
@@ -180,7 +200,7 @@ interface PlayerPage {
 }
 
 /** A fresh page on the player origin with the player started; closed whatever `run` does. */
-async function withPlayerPage<O extends { kind: PlayerKind; url: string }, R>(
+async function withPlayerPage<O extends { kind: PlayerKind; url: string; playbackRate?: number }, R>(
   context: BrowserContext,
   pageOrigin: string,
   options: O,
@@ -203,9 +223,10 @@ async function withPlayerPage<O extends { kind: PlayerKind; url: string }, R>(
     });
     await page.goto(`${pageOrigin}/player.html`, { waitUntil: 'load' });
     startedAt = Date.now();
-    await page.evaluate(({ kind, url }) => (globalThis as unknown as PageApi).openkvsPlayer.start(kind, url), {
+    await page.evaluate(({ kind, url, playbackRate }) => (globalThis as unknown as PageApi).openkvsPlayer.start(kind, url, playbackRate), {
       kind: options.kind,
       url: options.url,
+      playbackRate: options.playbackRate,
     });
     return await run({ page, consoleEvents, openedAt }, options);
   } finally {
@@ -215,7 +236,7 @@ async function withPlayerPage<O extends { kind: PlayerKind; url: string }, R>(
 
 /** What player-page.js puts on `window` (typed here: the project compiles without the DOM lib). */
 interface PageApi {
-  openkvsPlayer: { start(kind: PlayerKind, url: string): void; snapshot(): Snapshot };
+  openkvsPlayer: { start(kind: PlayerKind, url: string, playbackRate?: number): void; snapshot(): Snapshot };
 }
 
 const snapshot = (page: Page) => page.evaluate(() => (globalThis as unknown as PageApi).openkvsPlayer.snapshot());
@@ -239,6 +260,9 @@ async function play(player: PlayerPage, options: PlayOptions): Promise<PlaybackR
   const { last, timedOut } = await pollUntil(player.page, deadline, (s) => s.currentTime >= minSeconds || s.ended || hasFatalError(s));
   return {
     currentTime: last.currentTime,
+    ended: last.ended,
+    duration: last.duration,
+    sizes: last.sizes,
     reachedMinSeconds: last.currentTime >= minSeconds,
     timedOut,
     elapsedMs: Date.now() - player.openedAt,

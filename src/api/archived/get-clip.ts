@@ -117,12 +117,14 @@ interface ClipContents {
 
 /**
  * The clip's tracks come from the first fragment's track header: H.264 or H.265 video first,
- * then optionally AAC or G.711 audio (further tracks are left out). The clip stops before the
- * first fragment whose header says something else about those tracks (a new codec private data
- * would need a second sample description).
+ * then optionally AAC or G.711 audio (further tracks are left out). Every fragment of the clip
+ * must agree with it, as KVS requires ("Video playback track requirements", GetClip: "CPD changes
+ * aren't supported between the target fragments of the resulting clip. The CPD must remain
+ * consistent through the queried media, otherwise an error will be returned", and likewise for
+ * track changes): a clip never silently stops short at a change.
  */
 async function clipContents(ctx: RequestContext, fragments: FragmentRecord[]): Promise<ClipContents> {
-  const headers = new Map<number, { timecodeScaleNs: number; tracks: readonly TrackDescription[] }>();
+  const headers = new Map<number, ClipHeader>();
   const headerOf = async (headerId: number) => {
     let header = headers.get(headerId);
     if (!header) {
@@ -135,12 +137,8 @@ async function clipContents(ctx: RequestContext, fragments: FragmentRecord[]): P
   };
   const first = await headerOf(fragments[0]!.headerId);
   const tracks = clipTracks(first.tracks);
-  let kept = 1;
-  for (; kept < fragments.length; kept++) {
-    const header = await headerOf(fragments[kept]!.headerId);
-    if (!sameClipTracks(first, header, tracks.length)) break;
-  }
-  return { tracks, timecodeScaleNs: first.timecodeScaleNs, fragments: fragments.slice(0, kept) };
+  for (const fragment of fragments.slice(1)) checkSameClipTracks(first, await headerOf(fragment.headerId), tracks.length, fragment);
+  return { tracks, timecodeScaleNs: first.timecodeScaleNs, fragments };
 }
 
 function clipTracks(tracks: readonly TrackDescription[]): ClipTrack[] {
@@ -156,15 +154,32 @@ function clipTracks(tracks: readonly TrackDescription[]): ClipTrack[] {
   return out;
 }
 
-function sameClipTracks(a: { timecodeScaleNs: number; tracks: readonly TrackDescription[] }, b: typeof a, count: number): boolean {
-  if (a === b) return true;
-  if (a.timecodeScaleNs !== b.timecodeScaleNs || b.tracks.length < count) return false;
+type ClipHeader = { timecodeScaleNs: number; tracks: readonly TrackDescription[] };
+
+/**
+ * A later fragment's header against the first one's, on the clip's tracks. KVS documents that an
+ * error is returned but not which; a changed codec private data is InvalidCodecPrivateData (its
+ * description: "not valid for this operation"), a changed track set or codec
+ * UnsupportedStreamMediaType. Either message names the fragment where the change happens, so a
+ * caller can ask for the clip up to there.
+ */
+function checkSameClipTracks(a: ClipHeader, b: ClipHeader, count: number, fragment: FragmentRecord): void {
+  if (a === b) return;
+  const at = `fragment ${fragment.fragmentNumber} (producer timestamp ${new Date(fragment.producerTimestampMs).toISOString()})`;
+  const clipCount = Math.min(b.tracks.length, 2);
+  if (a.timecodeScaleNs !== b.timecodeScaleNs || clipCount !== count) {
+    throw new UnsupportedStreamMediaTypeException(`The tracks change within the requested range, at ${at}; a clip must have the same tracks throughout.`);
+  }
   for (let i = 0; i < count; i++) {
     const x = a.tracks[i]!;
     const y = b.tracks[i]!;
-    if (x.number !== y.number || x.codecId !== y.codecId || !sameBytes(x.codecPrivate, y.codecPrivate)) return false;
+    if (x.number !== y.number || x.codecId !== y.codecId) {
+      throw new UnsupportedStreamMediaTypeException(`Track ${y.number} changes codec within the requested range, at ${at}; a clip must have the same tracks throughout.`);
+    }
+    if (!sameBytes(x.codecPrivate, y.codecPrivate)) {
+      throw new InvalidCodecPrivateDataException(`The codec private data of track ${y.number} changes within the requested range, at ${at}; the codec private data must remain consistent throughout a clip.`);
+    }
   }
-  return true;
 }
 
 function sameBytes(a: Uint8Array | undefined, b: Uint8Array | undefined): boolean {

@@ -1,9 +1,10 @@
 import { ResourceNotFoundException } from '../../domain/errors.js';
 import { DASH_PATH_PREFIX, DashResource } from '../../formats/manifests/resources.js';
 import { fragmentAtPosition } from '../../playback/dash-segments.js';
+import { dashTimelineStartMs } from '../../playback/dash-timeline.js';
 import { fmp4SegmentBody } from '../../playback/segment-bodies.js';
 import type { PlaybackResource } from './resource.js';
-import { mp4ContentType, sendSegment, sessionFragment, sessionTiming, sessionTrack } from './segment-response.js';
+import { mp4ContentType, sendSegment, sessionFragment, sessionTrack } from './segment-response.js';
 import { openSession, segmentNumberParam, trackNumberParam } from './session-request.js';
 
 /**
@@ -21,6 +22,8 @@ export const dashMediaFragmentResource: PlaybackResource = {
     const fragment = await sessionFragment(ctx, session, listed.fragmentNumber);
     const track = await sessionTrack(ctx, 'DASH', fragment.headerId, trackNumber);
     const header = await ctx.playback.trackHeader(fragment.headerId);
-    await sendSegment(res, await fmp4SegmentBody(ctx.playback, ctx.blobs, fragment, header, trackNumber, sessionTiming(session, fragment)), mp4ContentType(track));
+    // The DASH timeline lays the session's fragments end to end (dash-timeline.ts), as the MPD does.
+    const timing = { fragmentStartMs: await dashTimelineStartMs(ctx.index, session, fragment) };
+    await sendSegment(res, await fmp4SegmentBody(ctx.playback, ctx.blobs, fragment, header, trackNumber, timing), mp4ContentType(track));
   },
 };

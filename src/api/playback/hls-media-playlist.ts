@@ -1,5 +1,6 @@
 import { ResourceNotFoundException } from '../../domain/errors.js';
 import { HLS_PATH_PREFIX, HlsResource } from '../../formats/manifests/resources.js';
+import { hlsDiscontinuitySequence } from '../../playback/hls-discontinuities.js';
 import { hlsMediaText } from '../../playback/hls-render.js';
 import { FragmentWaiter } from '../../playback/live-wait.js';
 import type { PlaylistWindow } from '../../playback/playlist-window.js';
@@ -31,7 +32,7 @@ export const hlsMediaPlaylistResource: PlaybackResource = {
     const body = await ctx.playback.renderedOnce(session, `media/${trackNumber ?? 'ts'}`, async () => {
       const window = blockUntil === undefined ? await ctx.playback.window(session, ctx.clock.nowMs()) : await windowListing(ctx, session, blockUntil);
       await checkTrack(ctx, window, trackNumber);
-      return hlsMediaText(session, token, window, trackNumber);
+      return hlsMediaText(session, token, window, trackNumber, await hlsDiscontinuitySequence(ctx.index, session, window));
     });
     sendBody(res, ContentType.HlsPlaylist, body, session.playbackMode !== 'ON_DEMAND');
   },

@@ -7,6 +7,7 @@ import type { ServerResponse } from 'node:http';
 import { ResponseSink } from '../../archive/response-sink.js';
 import { ResourceNotFoundException } from '../../domain/errors.js';
 import type { FragmentRecord } from '../../domain/fragment.js';
+import { MAX_POSITIONS_BEHIND } from '../../playback/dash-segments.js';
 import { timestampOf } from '../../playback/playlist-window.js';
 import { fragmentTimelineMs, type SegmentBody, type SegmentTiming } from '../../playback/segments/index.js';
 import { selectorKind, type PlaybackProtocol, type PlaybackSession } from '../../playback/session.js';
@@ -46,10 +47,18 @@ export async function sessionHeaderId(ctx: RequestContext, session: PlaybackSess
   const first = window.fragments[0];
   if (!first) throw new ResourceNotFoundException('The streaming session has no fragments to play.');
   if (sequenceNumber === undefined) return first.headerId;
-  if (!window.fragments.some((f) => f.headerId === sequenceNumber)) {
-    throw new ResourceNotFoundException(`SequenceNumber ${sequenceNumber} names no codec private data of this streaming session.`);
-  }
-  return sequenceNumber;
+  if (window.fragments.some((f) => f.headerId === sequenceNumber)) return sequenceNumber;
+  // A live player a little behind the window (a DASH Period that just slid out) may still need it.
+  if (session.playbackMode !== 'ON_DEMAND' && (await headerJustBefore(ctx, session, first, sequenceNumber))) return sequenceNumber;
+  throw new ResourceNotFoundException(`SequenceNumber ${sequenceNumber} names no codec private data of this streaming session.`);
+}
+
+/** Whether one of the fragments listed just before the window (as far back as DASH segments are served) has this header. */
+async function headerJustBefore(ctx: RequestContext, session: PlaybackSession, first: { producerTimestampMs: number; serverTimestampMs: number }, headerId: number): Promise<boolean> {
+  const by = selectorKind(session);
+  const range = { by, startMs: session.anchorMs, endMs: timestampOf(first, by) };
+  const before = await ctx.index.fragmentsByTime(session.streamId, { range, limit: MAX_POSITIONS_BEHIND, newestFirst: true });
+  return before.some((f) => f.headerId === headerId);
 }
 
 /** Where the session timeline places the fragment (its segments' tfdt, PTS, and the MPD's S@t). */

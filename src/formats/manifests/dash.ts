@@ -1,9 +1,14 @@
 /**
- * The MPD of a KVS DASH session (ISO/IEC 23009-1): one Period, one AdaptationSet per track, each
- * with a SegmentTemplate and SegmentTimeline whose segments are the session's fragments. As KVS
- * documents, segments are addressed by their sequence number in the session ($Number$), the
- * timeline is whatever the caller lays out (KVS closes gaps so players keep playing), and the
- * real fragment timestamp and number can ride on each S element as kvs:ts and kvs:fn.
+ * The MPD of a KVS DASH session (ISO/IEC 23009-1): one Period per run of fragments sharing a track
+ * header (codec private data), one AdaptationSet per track, each with a SegmentTemplate and
+ * SegmentTimeline whose segments are the session's fragments. As KVS documents, segments are
+ * addressed by their sequence number in the session ($Number$), the timeline is whatever the
+ * caller lays out (KVS closes gaps so players keep playing), and the real fragment timestamp and
+ * number can ride on each S element as kvs:ts and kvs:fn.
+ *
+ * A new Period per codec private data is ours: KVS documents that a DASH session does not
+ * support CPD changes at all ("Video playback track requirements"). Periods are how DASH carries
+ * an init segment change (§5.3.2), and dash.js and Shaka play through them.
  */
 import { DashResource, SessionQuery, queryString, resourceUrl } from './resources.js';
 import { isoInstant, xmlAttribute, xsDuration } from './text.js';
@@ -51,14 +56,29 @@ export type DashPresentation =
       readonly suggestedPresentationDelayMs: number;
     };
 
+/** Consecutive fragments sharing one track header: one Period. */
+export interface DashPeriod {
+  /** Period@id: unique in the MPD and stable across a dynamic MPD's updates. */
+  readonly id: string;
+  readonly tracks: readonly DashTrack[];
+  /** In timeline order, contiguous with the previous Period's; at least one. */
+  readonly fragments: readonly DashFragment[];
+  /** The session sequence number of the Period's first fragment (SegmentTemplate@startNumber). */
+  readonly startNumber: number;
+  /** Which track header the init segment is built from (SequenceNumber in its URL); none: the session's first. */
+  readonly initSequenceNumber?: number | undefined;
+}
+
 export interface DashManifestInput {
   readonly sessionToken: string;
   readonly presentation: DashPresentation;
-  readonly tracks: readonly DashTrack[];
+  /** One Period (the fields below) or several (`periods`, which then replaces them). */
+  readonly tracks?: readonly DashTrack[] | undefined;
   /** In timeline order; at least one. */
-  readonly fragments: readonly DashFragment[];
+  readonly fragments?: readonly DashFragment[] | undefined;
   /** The session sequence number of the first fragment listed (SegmentTemplate@startNumber). */
-  readonly startNumber: number;
+  readonly startNumber?: number | undefined;
+  readonly periods?: readonly DashPeriod[] | undefined;
   readonly displayFragmentTimestamp: boolean;
   readonly displayFragmentNumber: boolean;
   /** Timeline position of Period start, ms (SegmentTemplate@presentationTimeOffset). Default 0. */
@@ -69,21 +89,36 @@ export interface DashManifestInput {
 
 /** The whole MPD document. */
 export function dashManifest(input: DashManifestInput): string {
-  if (input.tracks.length === 0) throw new RangeError('an MPD needs at least one track');
-  if (input.fragments.length === 0) throw new RangeError('an MPD needs at least one fragment (SegmentTimeline needs an S)');
-  if (!Number.isInteger(input.startNumber) || input.startNumber < 0) throw new RangeError(`startNumber ${input.startNumber}`);
-  const timeline = segmentTimeline(input);
-  const sets = input.tracks.map((track) => adaptationSet(input, track, timeline));
-  return [
-    '<?xml version="1.0" encoding="UTF-8"?>',
-    `<MPD ${mpdAttributes(input)}>`,
-    '  <Period id="0" start="PT0S">',
-    ...sets,
-    '  </Period>',
-    ...utcTiming(input.presentation),
-    '</MPD>',
-    '',
-  ].join('\n');
+  const periods = periodsOf(input);
+  const lines = ['<?xml version="1.0" encoding="UTF-8"?>', `<MPD ${mpdAttributes(input, periods)}>`];
+  const originMs = input.presentationTimeOffsetMs ?? 0;
+  periods.forEach((period, i) => {
+    // The first Period starts the presentation (its media time originMs plays at 0: static MPDs
+    // start at their first segment, dynamic ones at the session timeline's 0). A later Period
+    // starts where its first segment sits, and presentationTimeOffset (§5.3.9.2) names that media
+    // time, so every Period maps media time to presentation time alike: segment times never
+    // move, whichever Period a dynamic MPD's sliding window happens to begin with.
+    const firstMs = Math.round((period.fragments[0] as DashFragment).timelineStartMs);
+    const startMs = i === 0 ? 0 : Math.max(0, firstMs - originMs);
+    const ptoMs = i === 0 ? originMs : firstMs;
+    const timeline = segmentTimeline(input, period);
+    lines.push(`  <Period id="${xmlAttribute(period.id)}" start="${xsDuration(startMs)}">`);
+    for (const track of period.tracks) lines.push(adaptationSet(input, period, track, timeline, ptoMs));
+    lines.push('  </Period>');
+  });
+  lines.push(...utcTiming(input.presentation), '</MPD>', '');
+  return lines.join('\n');
+}
+
+function periodsOf(input: DashManifestInput): readonly DashPeriod[] {
+  const periods = input.periods ?? [{ id: '0', tracks: input.tracks ?? [], fragments: input.fragments ?? [], startNumber: input.startNumber ?? 0 }];
+  if (periods.length === 0) throw new RangeError('an MPD needs at least one Period');
+  for (const period of periods) {
+    if (period.tracks.length === 0) throw new RangeError('an MPD needs at least one track');
+    if (period.fragments.length === 0) throw new RangeError('an MPD needs at least one fragment (SegmentTimeline needs an S)');
+    if (!Number.isInteger(period.startNumber) || period.startNumber < 0) throw new RangeError(`startNumber ${period.startNumber}`);
+  }
+  return periods;
 }
 
 /**
@@ -97,8 +132,9 @@ function utcTiming(presentation: DashPresentation): string[] {
 }
 
 /** MPD element attributes (§5.3.1.2): common, then static or dynamic ones. */
-function mpdAttributes(input: DashManifestInput): string {
-  const longestMs = Math.max(...input.fragments.map((f) => f.durationMs));
+function mpdAttributes(input: DashManifestInput, periods: readonly DashPeriod[]): string {
+  const fragments = periods.flatMap((p) => p.fragments);
+  const longestMs = Math.max(...fragments.map((f) => f.durationMs));
   const attributes: Array<[string, string]> = [
     ['xmlns', 'urn:mpeg:dash:schema:mpd:2011'],
     ['xmlns:kvs', KVS_DASH_NAMESPACE],
@@ -109,7 +145,7 @@ function mpdAttributes(input: DashManifestInput): string {
   ];
   const presentation = input.presentation;
   if (presentation.type === 'static') {
-    const last = input.fragments[input.fragments.length - 1] as DashFragment;
+    const last = fragments[fragments.length - 1] as DashFragment;
     const endMs = last.timelineStartMs + last.durationMs - (input.presentationTimeOffsetMs ?? 0);
     attributes.push(['mediaPresentationDuration', xsDuration(Math.max(0, endMs))]);
   } else {
@@ -125,7 +161,7 @@ function mpdAttributes(input: DashManifestInput): string {
 }
 
 /** AdaptationSet (§5.3.3) with one Representation (§5.3.5) and its SegmentTemplate (§5.3.9.4). */
-function adaptationSet(input: DashManifestInput, track: DashTrack, timeline: string): string {
+function adaptationSet(input: DashManifestInput, period: DashPeriod, track: DashTrack, timeline: string, ptoMs: number): string {
   const video = track.contentType === 'video';
   const set: Array<[string, string | number]> = [
     ['id', track.trackNumber],
@@ -147,21 +183,23 @@ function adaptationSet(input: DashManifestInput, track: DashTrack, timeline: str
     // §5.8.4.7 / ISO/IEC 23001-8 channel configuration scheme: the value is the channel count.
     lines.push(`        <AudioChannelConfiguration schemeIdUri="urn:mpeg:dash:23003:3:audio_channel_configuration:2011" value="${track.audioChannels}"/>`);
   }
-  lines.push(`        <SegmentTemplate ${attributeText(segmentTemplateAttributes(input, track))}>`, '          <SegmentTimeline>', timeline, '          </SegmentTimeline>', '        </SegmentTemplate>');
+  lines.push(`        <SegmentTemplate ${attributeText(segmentTemplateAttributes(input, period, track, ptoMs))}>`, '          <SegmentTimeline>', timeline, '          </SegmentTimeline>', '        </SegmentTemplate>');
   lines.push('      </Representation>', '    </AdaptationSet>');
   return lines.join('\n');
 }
 
 /** SegmentTemplate attributes (§5.3.9.4): session-relative URLs, $Number$ for the fragment's sequence number. */
-function segmentTemplateAttributes(input: DashManifestInput, track: DashTrack): Array<[string, string | number]> {
+function segmentTemplateAttributes(input: DashManifestInput, period: DashPeriod, track: DashTrack, ptoMs: number): Array<[string, string | number]> {
   // Percent-encoding leaves no '$' of the token in the template, so no '$$' escaping is needed (§5.3.9.4.4).
   const token: [string, string] = [SessionQuery.SessionToken, input.sessionToken];
   const trackNumber: [string, number] = [SessionQuery.TrackNumber, track.trackNumber];
+  const initParams: Array<[string, string | number]> = [token, trackNumber];
+  if (period.initSequenceNumber !== undefined) initParams.push([SessionQuery.SequenceNumber, period.initSequenceNumber]);
   return [
     ['timescale', TIMESCALE],
-    ['presentationTimeOffset', input.presentationTimeOffsetMs ?? 0],
-    ['startNumber', input.startNumber],
-    ['initialization', resourceUrl(DashResource.InitFragment, [token, trackNumber])],
+    ['presentationTimeOffset', ptoMs],
+    ['startNumber', period.startNumber],
+    ['initialization', resourceUrl(DashResource.InitFragment, initParams)],
     ['media', `${DashResource.MediaFragment}?${SessionQuery.FragmentNumber}=$Number$&${queryString([token, trackNumber])}`],
   ];
 }
@@ -170,7 +208,7 @@ function segmentTemplateAttributes(input: DashManifestInput, track: DashTrack): 
  * SegmentTimeline S elements (§5.3.9.6): @t where a segment does not start where the previous
  * ended; consecutive equal segments folded into @r when no kvs: attribute tells them apart.
  */
-function segmentTimeline(input: DashManifestInput): string {
+function segmentTimeline(input: DashManifestInput, period: DashPeriod): string {
   const perSegment = input.displayFragmentTimestamp || input.displayFragmentNumber;
   const lines: string[] = [];
   let runStart = -1;
@@ -181,7 +219,7 @@ function segmentTimeline(input: DashManifestInput): string {
     if (runDuration < 0) return;
     lines.push(`            <S${runStart >= 0 ? ` t="${runStart}"` : ''} d="${runDuration}"${repeats > 0 ? ` r="${repeats}"` : ''}/>`);
   };
-  for (const fragment of input.fragments) {
+  for (const fragment of period.fragments) {
     const start = Math.round(fragment.timelineStartMs);
     const duration = Math.round(fragment.durationMs);
     const contiguous = start === expectedStart;

@@ -1,6 +1,6 @@
 import type pg from 'pg';
 import type { FragmentRecord, FragmentSummary, NewFragment } from '../../domain/fragment.js';
-import type { DeletedFragments, FragmentTimeRange, FragmentTimestampKind } from '../index-store.js';
+import type { DeletedFragments, DiscontinuityQuery, FragmentTimeRange, FragmentTimestampKind } from '../index-store.js';
 import { inTransaction, type Queryable } from './pool.js';
 import {
   FRAGMENT_COLUMNS,
@@ -12,7 +12,7 @@ import {
   type FragmentRow,
   type Int8,
 } from './rows.js';
-import { REFERENCED_BLOB_EXTENTS_SQL } from '../fragment-sql.js';
+import { discontinuityCountSql, REFERENCED_BLOB_EXTENTS_SQL } from '../fragment-sql.js';
 
 /** One INSERT for a whole batch: each column arrives as one array parameter. */
 const INSERT_FRAGMENTS = `INSERT INTO fragments (${FRAGMENT_COLUMNS})
@@ -184,6 +184,52 @@ export class FragmentQueries {
       [streamId, finiteMs(query.fromMs, 'fromMs'), finiteMs(query.beforeMs, 'beforeMs')],
     );
     return toSafeInteger(result.rows[0]?.n ?? '0', 'timestamp count');
+  }
+
+  /** Discontinuities of a session's list through a fragment (IndexStore.countDiscontinuitiesThrough). */
+  async countDiscontinuitiesThrough(streamId: number, query: DiscontinuityQuery): Promise<number> {
+    const sql = discontinuityCountSql(timestampColumn(query.by), query.onePerTimestamp, {
+      streamId: '$1',
+      fromMs: 'CEIL($2::numeric)',
+      throughMs: '$3::numeric',
+      throughNumber: '$4',
+      gapThresholdMs: '$5::numeric',
+      headerChanges: '$6::int',
+    });
+    const result = await this.pool.query<{ n: string }>(`SELECT n::text AS n FROM (${sql}) AS counted`, [
+      streamId,
+      finiteMs(query.fromMs, 'fromMs'),
+      finiteMs(query.throughMs, 'throughMs'),
+      query.throughNumber,
+      query.gapThresholdMs ?? -1,
+      query.headerChanges ? 1 : 0,
+    ]);
+    return toSafeInteger(result.rows[0]?.n ?? '0', 'discontinuity count');
+  }
+
+  /** Summed durations of what a session lists before a fragment (IndexStore.sumDurationsBefore). */
+  async sumDurationsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string; onePerTimestamp: boolean },
+  ): Promise<number> {
+    const column = timestampColumn(query.by);
+    const fromMs = finiteMs(query.fromMs, 'fromMs');
+    const beforeMs = finiteMs(query.beforeMs, 'beforeMs');
+    const result = query.onePerTimestamp
+      ? await this.pool.query<{ n: string }>(
+          `SELECT COALESCE(SUM(duration_ms), 0)::text AS n FROM (
+             SELECT duration_ms, ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY fragment_number DESC) AS rank
+             FROM fragments WHERE stream_id = $1 AND ${column} >= CEIL($2::numeric) AND ${column} < CEIL($3::numeric)) AS kept
+           WHERE rank = 1`,
+          [streamId, fromMs, beforeMs],
+        )
+      : await this.pool.query<{ n: string }>(
+          `SELECT COALESCE(SUM(duration_ms), 0)::text AS n FROM fragments
+           WHERE stream_id = $1 AND ${column} BETWEEN CEIL($2::numeric) AND FLOOR($3::numeric)
+             AND (${column} < $3::numeric OR fragment_number < $4)`,
+          [streamId, fromMs, beforeMs, query.beforeNumber],
+        );
+    return toSafeInteger(result.rows[0]?.n ?? '0', 'duration sum');
   }
 
   /**

@@ -1,7 +1,7 @@
 import type pg from 'pg';
 import type { FragmentRecord, FragmentSummary, NewFragment } from '../../domain/fragment.js';
 import { applyPatch, type NewStream, type StreamPatch, type StreamRecord } from '../../domain/stream.js';
-import { checkEveryMs, type DeletedFragments, type FragmentTimeRange, type FragmentTimestampKind, type IndexStore } from '../index-store.js';
+import { checkEveryMs, type DeletedFragments, type DiscontinuityQuery, type FragmentTimeRange, type FragmentTimestampKind, type IndexStore } from '../index-store.js';
 import { reportingUnavailability } from '../unavailable.js';
 import { isPostgresUnavailable } from './connection.js';
 import { FragmentQueries } from './fragment-queries.js';
@@ -191,6 +191,17 @@ export class PostgresIndexStore implements IndexStore {
 
   async countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number> {
     return this.fragments.countTimestampsBefore(streamId, query);
+  }
+
+  async countDiscontinuitiesThrough(streamId: number, query: DiscontinuityQuery): Promise<number> {
+    return this.fragments.countDiscontinuitiesThrough(streamId, query);
+  }
+
+  async sumDurationsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string; onePerTimestamp: boolean },
+  ): Promise<number> {
+    return this.fragments.sumDurationsBefore(streamId, query);
   }
 
   async deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments> {

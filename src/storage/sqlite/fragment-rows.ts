@@ -1,7 +1,7 @@
 import type Database from 'better-sqlite3';
 import type { FragmentRecord, FragmentSummary, FragmentTag, NewFragment } from '../../domain/fragment.js';
 import type { FragmentTimestampKind } from '../index-store.js';
-import { REFERENCED_BLOB_EXTENTS_SQL } from '../fragment-sql.js';
+import { discontinuityCountSql, REFERENCED_BLOB_EXTENTS_SQL } from '../fragment-sql.js';
 
 /**
  * The fragment side of the SQLite index: statements over `fragments`, `track_headers` and
@@ -44,6 +44,15 @@ export interface TimeRangeParams {
   startMs: number;
   endMs: number;
   limit: number;
+}
+
+export interface DiscontinuityBindings {
+  streamId: number;
+  fromMs: number;
+  throughMs: number;
+  throughNumber: string;
+  gapThresholdMs: number;
+  headerChanges: number;
 }
 
 export interface CountParams {
@@ -90,6 +99,10 @@ export interface FragmentStatements {
   readonly fragmentsByTimeNewestFirst: PerKind<Statement<TimeRangeParams, FragmentRow>>;
   readonly countFragmentsBefore: PerKind<Statement<CountParams, number>>;
   readonly countTimestampsBefore: PerKind<Statement<Omit<CountParams, 'beforeNumber'>, number>>;
+  readonly sumDurationsBefore: PerKind<Statement<CountParams, number>>;
+  /** [all fragments, one per timestamp]. */
+  readonly countDiscontinuitiesThrough: PerKind<readonly [Statement<DiscontinuityBindings, number>, Statement<DiscontinuityBindings, number>]>;
+  readonly sumTimestampDurationsBefore: PerKind<Statement<Omit<CountParams, 'beforeNumber'>, number>>;
   readonly deleteFragmentsBefore: Statement<{ streamId: number; beforeMs: number; limit: number }, DeletedRow>;
   readonly hasFragmentsBefore: Statement<{ streamId: number; beforeMs: number }, number>;
   readonly isBlobReferenced: Statement<[string], number>;
@@ -201,6 +214,39 @@ export function prepareFragmentStatements(db: Database.Database): FragmentStatem
         .prepare<Omit<CountParams, 'beforeNumber'>, number>(
           `SELECT COUNT(DISTINCT ${column}) FROM fragments
            WHERE stream_id = @streamId AND ${column} >= @fromMs AND ${column} < @beforeMs`,
+        )
+        .pluck(),
+    ),
+    countDiscontinuitiesThrough: perKind((column) => {
+      const bindings = {
+        streamId: '@streamId',
+        fromMs: '@fromMs',
+        throughMs: '@throughMs',
+        throughNumber: '@throughNumber',
+        gapThresholdMs: '@gapThresholdMs',
+        headerChanges: '@headerChanges',
+      };
+      const prepare = (onePerTimestamp: boolean) =>
+        db.prepare<DiscontinuityBindings, number>(discontinuityCountSql(column, onePerTimestamp, bindings)).pluck();
+      return [prepare(false), prepare(true)] as const;
+    }),
+    sumDurationsBefore: perKind((column) =>
+      db
+        .prepare<CountParams, number>(
+          `SELECT COALESCE(SUM(duration_ms), 0) FROM fragments
+           WHERE stream_id = @streamId AND ${column} BETWEEN @fromMs AND @beforeMs
+             AND (${column} < @beforeMs OR fragment_number < @beforeNumber)`,
+        )
+        .pluck(),
+    ),
+    // One duration per timestamp, the largest-numbered fragment's (the one playlists keep).
+    sumTimestampDurationsBefore: perKind((column) =>
+      db
+        .prepare<Omit<CountParams, 'beforeNumber'>, number>(
+          `SELECT COALESCE(SUM(duration_ms), 0) FROM (
+             SELECT duration_ms, ROW_NUMBER() OVER (PARTITION BY ${column} ORDER BY fragment_number DESC) AS rank
+             FROM fragments WHERE stream_id = @streamId AND ${column} >= @fromMs AND ${column} < @beforeMs)
+           WHERE rank = 1`,
         )
         .pluck(),
     ),

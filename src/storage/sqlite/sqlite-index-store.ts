@@ -12,7 +12,7 @@ import {
   type StreamRecord,
   type StreamStatus,
 } from '../../domain/stream.js';
-import { checkEveryMs, type DeletedFragments, type FragmentTimeRange, type FragmentTimestampKind, type IndexStore } from '../index-store.js';
+import { checkEveryMs, type DeletedFragments, type DiscontinuityQuery, type FragmentTimeRange, type FragmentTimestampKind, type IndexStore } from '../index-store.js';
 import {
   plainBytes,
   prepareFragmentStatements,
@@ -308,6 +308,29 @@ export class SqliteIndexStore implements IndexStore {
   async countTimestampsBefore(streamId: number, query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number }): Promise<number> {
     const { by, ...params } = query;
     return this.fragmentStmts.countTimestampsBefore[by].get({ streamId, ...params }) ?? 0;
+  }
+
+  async countDiscontinuitiesThrough(streamId: number, query: DiscontinuityQuery): Promise<number> {
+    const statement = this.fragmentStmts.countDiscontinuitiesThrough[query.by][query.onePerTimestamp ? 1 : 0];
+    return (
+      statement.get({
+        streamId,
+        fromMs: query.fromMs,
+        throughMs: query.throughMs,
+        throughNumber: query.throughNumber,
+        gapThresholdMs: query.gapThresholdMs ?? -1,
+        headerChanges: query.headerChanges ? 1 : 0,
+      }) ?? 0
+    );
+  }
+
+  async sumDurationsBefore(
+    streamId: number,
+    query: { by: FragmentTimestampKind; fromMs: number; beforeMs: number; beforeNumber: string; onePerTimestamp: boolean },
+  ): Promise<number> {
+    const { by, onePerTimestamp, beforeNumber, ...params } = query;
+    if (onePerTimestamp) return this.fragmentStmts.sumTimestampDurationsBefore[by].get({ streamId, ...params }) ?? 0;
+    return this.fragmentStmts.sumDurationsBefore[by].get({ streamId, beforeNumber, ...params }) ?? 0;
   }
 
   async deleteFragmentsBefore(streamId: number, serverTimestampMs: number, limit?: number): Promise<DeletedFragments> {

@@ -12,6 +12,8 @@
   const events = [];
   let startedAt = performance.now();
   let player = null;
+  // Every picture size the video element showed, with the position it showed from ('resize').
+  const sizes = [];
 
   const since = () => Math.round(performance.now() - startedAt);
 
@@ -31,6 +33,10 @@
     for (const name of ['loadedmetadata', 'canplay', 'playing', 'waiting', 'stalled', 'seeking', 'seeked', 'pause', 'ended']) {
       video.addEventListener(name, () => note('video', name, { currentTime: video.currentTime }));
     }
+    video.addEventListener('resize', () => {
+      sizes.push({ at: since(), currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight });
+      note('video', 'resize', { currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight });
+    });
     video.addEventListener('error', () => {
       const error = video.error;
       fail('video', MEDIA_ERROR_NAMES[error?.code ?? 0] || 'error', true, { message: error?.message });
@@ -93,6 +99,29 @@
     dash.initialize(video, url, true);
   }
 
+  // Shaka Player (compiled UMD build, window.shaka): DASH or HLS, chosen by the URL's extension.
+  function startShaka(url) {
+    const shaka = window.shaka;
+    if (!shaka) return fail('shaka', 'unavailable', true, { message: 'Shaka Player did not load' });
+    shaka.polyfill.installAll();
+    if (!shaka.Player.isBrowserSupported()) return fail('shaka', 'unsupported', true, { message: 'browser not supported' });
+    const shakaPlayer = new shaka.Player();
+    player = shakaPlayer;
+    note('shaka', 'version', { version: shaka.Player.version });
+    shakaPlayer.addEventListener('error', (e) => {
+      const error = e.detail;
+      fail('shaka', `error-${error?.code}`, error?.severity === shaka.util.Error.Severity.CRITICAL, { category: error?.category, data: String(error?.data?.[0] ?? '') });
+    });
+    shakaPlayer
+      .attach(video)
+      .then(() => shakaPlayer.load(url))
+      .then(() => {
+        note('shaka', 'loaded', { live: shakaPlayer.isLive() });
+        playVideo('shaka');
+      })
+      .catch((error) => fail('shaka', `load-${error?.code ?? 'failed'}`, true, { message: String(error?.message ?? error), data: String(error?.data?.[0] ?? '') }));
+  }
+
   function bufferedRanges() {
     const ranges = [];
     for (let i = 0; i < video.buffered.length; i++) ranges.push([video.buffered.start(i), video.buffered.end(i)]);
@@ -100,14 +129,22 @@
   }
 
   window.openkvsPlayer = {
-    start(kind, url) {
+    start(kind, url, playbackRate) {
       if (player) throw new Error('one playback per page');
       startedAt = performance.now();
       watchVideoElement();
       watchPage();
       note('harness', 'start', { kind, url });
+      // Faster than real time when asked, to play long streams in short tests; players re-apply
+      // their own rate on start, so it is set again once playing.
+      if (playbackRate) {
+        video.defaultPlaybackRate = playbackRate;
+        video.playbackRate = playbackRate;
+        video.addEventListener('playing', () => (video.playbackRate = playbackRate));
+      }
       if (kind === 'hls') startHls(url);
       else if (kind === 'dash') startDash(url);
+      else if (kind === 'shaka') startShaka(url);
       else fail('harness', 'unknown-kind', true, { kind });
     },
     snapshot() {
@@ -117,6 +154,8 @@
         ended: video.ended,
         readyState: video.readyState,
         buffered: bufferedRanges(),
+        duration: Number.isFinite(video.duration) ? video.duration : null,
+        sizes: sizes.slice(),
         errors: errors.slice(),
         events: events.slice(),
       };

@@ -83,4 +83,24 @@ describe('playlistWindow', () => {
     assert.deepEqual(seqs(bounded), [11, 5]);
     assert.equal(bounded.complete, true);
   });
+
+  test('LIVE_REPLAY skips a gap and paces a faster-than-real-time upload: one fragment per elapsed duration', async () => {
+    const stream = await store.createStream(newStream('replay-gaps'), {});
+    const id = stream!.streamId;
+    const headerId = await store.putTrackHeader('g', Uint8Array.of(2));
+    // Producer times 0, 2 s, then a camera offline for 10 minutes, then 602 s; server times 5 ms apart (one fast upload).
+    const producer = [0, 2000, 600_000, 602_000];
+    await store.commitFragments(producer.map((ms, i) => sampleFragment(id, headerId, 100 + i, { producerTimestampMs: T0 + ms, serverTimestampMs: T0 + 700_000 + i * 5, durationMs: 2000 })));
+    for (const [selector, anchorMs] of [['PRODUCER_TIMESTAMP', T0], ['SERVER_TIMESTAMP', T0 + 700_000]] as const) {
+      const replay = session({ streamId: id, playbackMode: 'LIVE_REPLAY', fragmentSelectorType: selector, startTimestampMs: anchorMs, endTimestampMs: anchorMs + 650_000, anchorMs, maxFragmentResults: 10, createdAtMs: T0 + 800_000 });
+      const listed = async (elapsedMs: number) => seqs(await playlistWindow(store, { ...replay, streamId: id }, T0 + 800_000 + elapsedMs));
+      assert.deepEqual(await listed(0), [100], selector);
+      assert.deepEqual(await listed(1999), [100], selector);
+      assert.deepEqual(await listed(2000), [100, 101], selector);
+      assert.deepEqual(await listed(4000), [100, 101, 102], `${selector}: the 10-minute gap is skipped`);
+      const end = await playlistWindow(store, replay, T0 + 800_000 + 8000);
+      assert.deepEqual(seqs(end), [100, 101, 102, 103]);
+      assert.equal(end.complete, true, selector);
+    }
+  });
 });

@@ -85,7 +85,7 @@ describe('DASH MPD', { skip: skipUnlessPresent(PYTHON, 'python3 (the XML parser 
   });
 
   test('a gap in the timeline restates @t; unequal durations are not folded', () => {
-    const mpd = parseXml(dashManifest({ ...base, tracks: [base.tracks[0]!], fragments: fragments([0, 2000], [2000, 1900], [5000, 2000], [7000, 2000]) }));
+    const mpd = parseXml(dashManifest({ ...base, tracks: [base.tracks![0]!], fragments: fragments([0, 2000], [2000, 1900], [5000, 2000], [7000, 2000]) }));
     assert.deepEqual(
       byLocalName(mpd, 'S').map((s) => s.attributes),
       [{ t: '0', d: '2000' }, { d: '1900' }, { t: '5000', d: '2000', r: '1' }],
@@ -124,7 +124,7 @@ describe('DASH MPD', { skip: skipUnlessPresent(PYTHON, 'python3 (the XML parser 
   });
 
   test('G.711 audio passes its codec string through', () => {
-    const mpd = parseXml(dashManifest({ ...base, tracks: [base.tracks[0]!, { trackNumber: 2, contentType: 'audio', codecs: 'alaw', bandwidth: 64000, audioSamplingRate: 8000, audioChannels: 1 }] }));
+    const mpd = parseXml(dashManifest({ ...base, tracks: [base.tracks![0]!, { trackNumber: 2, contentType: 'audio', codecs: 'alaw', bandwidth: 64000, audioSamplingRate: 8000, audioChannels: 1 }] }));
     assert.equal(byLocalName(mpd, 'Representation')[1]?.attributes['codecs'], 'alaw');
   });
 
@@ -142,5 +142,31 @@ describe('DASH frame rates', () => {
     assert.equal(frameRateValue(12.5), '25/2');
     assert.equal(frameRateValue(15.02), '751/50');
     assert.throws(() => frameRateValue(0), RangeError);
+  });
+
+  test('several Periods: each with its tracks, startNumber and init SequenceNumber; later ones start where their first segment sits', () => {
+    const video = base.tracks![0]!;
+    const wide = { ...video, width: 1280, height: 720, codecs: 'avc1.64001f' };
+    const all = fragments([10_000, 2000], [12_000, 2000], [14_000, 2000], [16_000, 2000]);
+    const mpd = parseXml(
+      dashManifest({
+        ...base,
+        tracks: undefined,
+        fragments: undefined,
+        periods: [
+          { id: 'h1', tracks: [video], fragments: all.slice(0, 2), startNumber: 5, initSequenceNumber: 1 },
+          { id: 'h2', tracks: [wide], fragments: all.slice(2), startNumber: 7, initSequenceNumber: 2 },
+        ],
+        presentationTimeOffsetMs: 10_000,
+      }),
+    );
+    assert.equal(mpd.attributes['mediaPresentationDuration'], 'PT8S');
+    const periods = byLocalName(mpd, 'Period');
+    assert.deepEqual(periods.map((p) => [p.attributes['id'], p.attributes['start']]), [['h1', 'PT0S'], ['h2', 'PT4S']]);
+    const templates = byLocalName(mpd, 'SegmentTemplate');
+    assert.deepEqual(templates.map((t) => [t.attributes['presentationTimeOffset'], t.attributes['startNumber']]), [['10000', '5'], ['14000', '7']]);
+    assert.match(templates[1]!.attributes['initialization']!, /&TrackNumber=1&SequenceNumber=2$/);
+    assert.deepEqual(byLocalName(mpd, 'Representation').map((r) => r.attributes['width']), ['160', '1280']);
+    assert.deepEqual(byLocalName(periods[1]!, 'S').map((e) => [e.attributes['t'], e.attributes['d'], e.attributes['r']]), [['14000', '2000', '1']]);
   });
 });
