@@ -7,6 +7,7 @@ import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import type { KvsMetrics } from '../util/metrics.js';
 
 /** What every operation may use: the storage ports and the server's identity. */
 export interface AppContext {
@@ -28,8 +29,15 @@ export interface AppContext {
   readonly retention: Retention;
   /** GetImages' decoders: worker threads, bounded, started on first use. */
   readonly stills: StillPool;
+  /** Prometheus metrics (`/metrics`), named after the KVS CloudWatch metrics. */
+  readonly metrics: KvsMetrics;
 }
 
 export interface RequestContext extends AppContext {
   readonly requestId: string;
+  /**
+   * What the request turned out to be about, for its metrics: the HTTP layer fills it from the
+   * input (StreamName / StreamARN); playback resources set the stream of their session.
+   */
+  readonly observed: { operation?: string; stream?: string };
 }
