@@ -75,11 +75,10 @@ export class Player {
       },
     });
     if (generation !== this.generation) return url;
-    const hls = this.attach({ autoStartLoad: false, maxBufferLength: 20 });
-    hls.once(Hls.Events.LEVEL_LOADED, (_e, data) => {
-      const first = data.details.fragments[0];
-      const offset = first?.programDateTime ? (atMs - first.programDateTime) / 1000 : 0;
-      hls.startLoad(Math.max(0, (first?.start ?? 0) + offset));
+    // The playlist starts with the fragment holding the instant, and hls.js puts the first
+    // segment at time 0: the instant is that far in.
+    const hls = this.attach({ startPosition: Math.max(0, (atMs - startMs) / 1000), maxBufferLength: 20 });
+    hls.once(Hls.Events.MANIFEST_PARSED, () => {
       this.onState({ kind: 'archive', fromMs: atMs });
       void this.video.play().catch(() => undefined);
     });
