@@ -30,8 +30,10 @@ export async function buildConsole({ typecheck = true } = {}) {
     outdir: path.join(out, 'assets'),
     entryNames: '[name]-[hash]',
     assetNames: '[name]-[hash]',
+    chunkNames: 'chunk-[hash]',
     bundle: true,
-    splitting: false,
+    // hls.js (half the bytes) is a chunk of its own, loaded by the stream page only.
+    splitting: true,
     format: 'esm',
     platform: 'browser',
     target: ['chrome110', 'firefox110', 'safari16'],
@@ -45,7 +47,7 @@ export async function buildConsole({ typecheck = true } = {}) {
     define: { 'process.env.NODE_ENV': '"production"' },
   });
   const built = Object.keys(result.metafile.outputs).map((file) => path.basename(file));
-  const js = built.find((f) => f.endsWith('.js'));
+  const js = built.find((f) => f.startsWith('main-') && f.endsWith('.js'));
   const css = built.find((f) => f.endsWith('.css'));
   if (!js) throw new Error('console build produced no JavaScript');
   const html = readFileSync(path.join(src, 'index.html'), 'utf8')

@@ -55,3 +55,8 @@ export function retention(hours: number | undefined): string {
 export function shellQuote(s: string): string {
   return /^[A-Za-z0-9_./:=@%+-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
 }
+
+/** Marks `name` on the performance timeline once the next frame has been painted (benchmarks read it). */
+export function markPainted(name: string): void {
+  requestAnimationFrame(() => setTimeout(() => performance.mark(name), 0));
+}

@@ -30,8 +30,10 @@ export class FragmentSet {
   /** Bumped on every change: views redraw when it moves. */
   version = 0;
 
+  private total = 0;
+
   get count(): number {
-    return this.arrays().starts.length;
+    return this.total;
   }
 
   add(windowStartMs: number, fragments: readonly Fragment[], dedupe = false): void {
@@ -44,6 +46,7 @@ export class FragmentSet {
         if (!f.FragmentNumber || this.liveSeen.has(f.FragmentNumber)) continue;
         this.liveSeen.add(f.FragmentNumber);
       }
+      this.total++;
       chunk.starts.push(start);
       chunk.durations.push(f.FragmentLengthInMilliseconds ?? 0);
       chunk.sizes.push(f.FragmentSizeInBytes ?? 0);
@@ -156,6 +159,9 @@ export interface LoadProgress {
   readonly pages: number;
 }
 
+/** Fragments per ListFragments time window while loading the archive (see loadArchive). */
+const WINDOW_FRAGMENTS = 4000;
+
 /** GetClip's limits (kvs-api.md; openkvs enforces the same): per call. */
 export const CLIP_MAX_FRAGMENTS = 200;
 export const CLIP_MAX_BYTES = 100 * 1024 * 1024;
@@ -203,10 +209,15 @@ export async function loadArchive(
     options.onProgress({ loadedMs, totalMs, pages });
   };
   const firstFrom = Math.max(fromMs, toMs - options.firstWindowMs);
+  const before = set.count;
   await loadWindow(firstFrom, toMs);
-  // The rest, as non-overlapping windows (TimestampRange is inclusive at both ends).
+  // The rest, as non-overlapping windows (TimestampRange is inclusive at both ends), each holding
+  // about WINDOW_FRAGMENTS at the newest hour's density: the server answers a time range of up
+  // to 5,000 fragments from its timestamp index, a longer one by walking the stream's fragments.
+  const density = Math.max(set.count - before, 1) / Math.max(toMs - firstFrom, 1);
+  const windowMs = Math.min(options.windowMs, Math.max(600_000, Math.floor(WINDOW_FRAGMENTS / density)));
   const windows: [number, number][] = [];
-  for (let b = firstFrom - 1; b > fromMs; b -= options.windowMs) windows.push([Math.max(fromMs, b - options.windowMs + 1), b]);
+  for (let b = firstFrom - 1; b > fromMs; b -= windowMs) windows.push([Math.max(fromMs, b - windowMs + 1), b]);
   let next = 0;
   const worker = async () => {
     while (next < windows.length && !options.signal.aborted) {

@@ -5,8 +5,16 @@
  * console tells the delay behind the camera (live) and which moment is on screen (archive).
  */
 import { GetHLSStreamingSessionURLCommand } from '@aws-sdk/client-kinesis-video-archived-media';
-import Hls, { type HlsConfig } from 'hls.js';
+import type HlsType from 'hls.js';
+import type { HlsConfig } from 'hls.js';
 import type { Kvs } from './api';
+
+type Hls = HlsType;
+/** hls.js is half the bundle and only this page plays: loaded when first needed (its own chunk). */
+let hlsModule: Promise<typeof HlsType> | undefined;
+function loadHls(): Promise<typeof HlsType> {
+  return (hlsModule ??= import('hls.js').then((m) => m.default));
+}
 
 /** LIVE: stay about one 1-s fragment behind the newest one, catch up by playing faster. */
 const LIVE_CONFIG: Partial<HlsConfig> = {
@@ -49,8 +57,9 @@ export class Player {
   async playLive(kvs: Kvs, stream: string): Promise<string> {
     const generation = this.reset({ kind: 'loading', what: 'live view' });
     const url = await this.sessionUrl(kvs, stream, { PlaybackMode: 'LIVE' });
+    const Hls = await loadHls();
     if (generation !== this.generation) return url;
-    const hls = this.attach({ ...LIVE_CONFIG });
+    const hls = this.attach(Hls, { ...LIVE_CONFIG });
     hls.once(Hls.Events.MANIFEST_PARSED, () => {
       this.onState({ kind: 'live' });
       void this.video.play().catch(() => undefined);
@@ -74,10 +83,11 @@ export class Player {
         TimestampRange: { StartTimestamp: new Date(startMs), EndTimestamp: new Date(Math.min(startMs + 3 * 3600_000, Date.now())) },
       },
     });
+    const Hls = await loadHls();
     if (generation !== this.generation) return url;
     // The playlist starts with the fragment holding the instant, and hls.js puts the first
     // segment at time 0: the instant is that far in.
-    const hls = this.attach({ startPosition: Math.max(0, (atMs - startMs) / 1000), maxBufferLength: 20 });
+    const hls = this.attach(Hls, { startPosition: Math.max(0, (atMs - startMs) / 1000), maxBufferLength: 20 });
     hls.once(Hls.Events.MANIFEST_PARSED, () => {
       this.onState({ kind: 'archive', fromMs: atMs });
       void this.video.play().catch(() => undefined);
@@ -98,7 +108,7 @@ export class Player {
     return ++this.generation;
   }
 
-  private attach(config: Partial<HlsConfig>): Hls {
+  private attach(Hls: typeof HlsType, config: Partial<HlsConfig>): Hls {
     if (!Hls.isSupported()) throw new Error('This browser has no Media Source Extensions: hls.js cannot play here.');
     const hls = new Hls(config);
     hls.on(Hls.Events.ERROR, (_e, data) => {

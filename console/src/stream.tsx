@@ -8,7 +8,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { errorText, type Kvs } from './api';
 import { producerConnected } from './details';
 import { CLIP_MAX_BYTES, CLIP_MAX_FRAGMENTS, CLIP_MAX_SPAN_MS, FragmentSet, loadArchive, loadRecent, type LoadProgress } from './fragments';
-import { ago, bytes, localTime, parseLocalTime, retention, shellQuote, span } from './format';
+import { ago, bytes, localTime, markPainted, parseLocalTime, retention, shellQuote, span } from './format';
 import { Player, type PlayerState } from './player';
 import { EditDialog } from './streams';
 import { MAX_SPAN_MS, Timeline, type Range, type View } from './timeline';
@@ -50,34 +50,41 @@ export function StreamPage(props: { kvs: Kvs; name: string }) {
     if (hours === 0) return;
     const abort = new AbortController();
     const openedMs = Date.now();
-    let redraw = 0;
+    // Redraw at most every 250 ms while pages pour in: each redraw re-sorts what has arrived.
+    let redraw: ReturnType<typeof setTimeout> | undefined;
+    let lastDraw = 0;
     const changed = () => {
       if (redraw) return;
-      redraw = requestAnimationFrame(() => {
-        redraw = 0;
+      redraw = setTimeout(() => {
+        redraw = undefined;
+        lastDraw = performance.now();
         setVersion(set.version);
-      });
+        setProgress(progressNow);
+      }, Math.max(0, lastDraw + 250 - performance.now()));
     };
     const horizon = Math.min(hours * 3_600_000, MAX_SPAN_MS);
-    const start = performance.now();
+    let firstMarked = false;
+    let progressNow: LoadProgress | undefined;
     void loadArchive(kvs, name, set, openedMs - horizon, openedMs, {
       firstWindowMs: FIRST_WINDOW_MS,
-      windowMs: 6 * 3_600_000,
-      concurrency: 3,
+      windowMs: 24 * 3_600_000,
+      concurrency: 4,
       signal: abort.signal,
       onProgress: (p) => {
-        setProgress(p);
+        progressNow = p;
         changed();
-        if (p.loadedMs >= Math.min(FIRST_WINDOW_MS, p.totalMs) && !performance.getEntriesByName('openkvs:timeline-first').length) {
-          performance.mark('openkvs:timeline-first');
+        if (p.loadedMs >= Math.min(FIRST_WINDOW_MS, p.totalMs) && !firstMarked) {
+          firstMarked = true;
+          markPainted('openkvs:timeline-first');
         }
       },
     }).then(
       () => {
+        clearTimeout(redraw);
+        redraw = undefined;
+        setVersion(set.version);
         setProgress((p) => p && { ...p, loadedMs: p.totalMs });
-        performance.mark('openkvs:timeline-complete');
-        document.body.dataset['timelineMs'] = String(Math.round(performance.now() - start));
-        changed();
+        markPainted('openkvs:timeline-complete');
       },
       (err) => {
         if (!abort.signal.aborted) setError(errorText(err));
@@ -91,7 +98,7 @@ export function StreamPage(props: { kvs: Kvs; name: string }) {
     return () => {
       abort.abort();
       clearInterval(poll);
-      cancelAnimationFrame(redraw);
+      clearTimeout(redraw);
     };
   }, [info?.StreamARN]);
 

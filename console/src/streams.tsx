@@ -21,7 +21,7 @@ import { useEffect, useMemo, useRef, useState } from 'preact/hooks';
 import { errorText, type Kvs } from './api';
 import { limited, newestFragment, producerConnected, thumbnail } from './details';
 import type { Newest } from './fragments';
-import { ago, retention, streamHref } from './format';
+import { ago, markPainted, retention, streamHref } from './format';
 
 export function StreamsPage(props: { kvs: Kvs }) {
   const [streams, setStreams] = useState<StreamInfo[] | undefined>();
@@ -55,7 +55,7 @@ export function StreamsPage(props: { kvs: Kvs }) {
   }, [props.kvs, reload]);
 
   useEffect(() => {
-    if (streams) performance.mark('openkvs:streams-drawn');
+    if (streams) markPainted('openkvs:streams-drawn');
   }, [streams]);
 
   const shown = useMemo(() => {
@@ -128,21 +128,32 @@ interface RowDetails {
   error?: string;
 }
 
-/** Calls `onVisible` once, the first time the element scrolls into view. */
+/** One observer for every row (not one each): calls a row's callback the first time it scrolls into view. */
+const visibleCallbacks = new WeakMap<Element, () => void>();
+let rowObserver: IntersectionObserver | undefined;
+function observeOnce(el: Element, onVisible: () => void): () => void {
+  rowObserver ??= new IntersectionObserver(
+    (entries) => {
+      for (const entry of entries) {
+        if (!entry.isIntersecting) continue;
+        rowObserver!.unobserve(entry.target);
+        visibleCallbacks.get(entry.target)?.();
+        visibleCallbacks.delete(entry.target);
+      }
+    },
+    { rootMargin: '200px 0px' },
+  );
+  visibleCallbacks.set(el, onVisible);
+  rowObserver.observe(el);
+  return () => {
+    rowObserver?.unobserve(el);
+    visibleCallbacks.delete(el);
+  };
+}
+
 function useFirstVisible(onVisible: () => void) {
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => {
-    const el = ref.current;
-    if (!el) return;
-    const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) {
-        observer.disconnect();
-        onVisible();
-      }
-    });
-    observer.observe(el);
-    return () => observer.disconnect();
-  }, []);
+  useEffect(() => (ref.current ? observeOnce(ref.current, onVisible) : undefined), []);
   return ref;
 }
 
