@@ -252,3 +252,40 @@ export async function loadRecent(kvs: Kvs, streamName: string, set: FragmentSet,
     nextToken = page.NextToken ?? undefined;
   } while (nextToken);
 }
+
+export interface ClipPart {
+  readonly a: number;
+  readonly b: number;
+  readonly fragments: number;
+  readonly bytes: number;
+}
+
+/**
+ * Splits [a, b] into GetClip calls that each stay within its limits (200 fragments, 100 MiB,
+ * 24 hours): GetClip would silently stop at a limit, so the console never asks it for more.
+ */
+export function planClip(set: FragmentSet, a: number, b: number): ClipPart[] {
+  const { starts, sizes } = set.arrays();
+  // Start with the fragment holding `a`: the clip then begins at its key frame.
+  const holding = set.containing(a);
+  const { first, end } = set.between(holding !== undefined ? starts[holding]! : a, b);
+  const parts: ClipPart[] = [];
+  for (let i = first; i < end; ) {
+    let j = i;
+    let total = 0;
+    while (
+      j < end &&
+      j - i < CLIP_MAX_FRAGMENTS &&
+      (j === i || total + sizes[j]! <= CLIP_MAX_BYTES * 0.95) &&
+      starts[j]! - starts[i]! < CLIP_MAX_SPAN_MS
+    ) {
+      total += sizes[j]!;
+      j++;
+    }
+    // Inclusive range: from the first fragment's start to just after the last one's.
+    parts.push({ a: starts[i]!, b: starts[j - 1]! + 1, fragments: j - i, bytes: total });
+    i = j;
+  }
+  return parts;
+}
+
