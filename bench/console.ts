@@ -143,7 +143,7 @@ async function main(): Promise<void> {
       await page.goto(`${running.url}/#/streams/${WEEK}`);
       firsts.push(await markTime(page, 'openkvs:timeline-first', 30_000));
       wholes.push(await markTime(page, 'openkvs:timeline-complete', 120_000));
-      count = (await page.getByTestId('archive-count').textContent()) ?? '';
+      count = `${Number(await page.getByTestId('archive-count').getAttribute('data-count')).toLocaleString('en')} fragments`;
       // The whole 7-day view, from all of them: time from the click to the painted frame.
       weekDrawMs = await page.evaluate(async () => {
         // Typed loosely: the project compiles without the DOM lib.

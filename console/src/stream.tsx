@@ -200,7 +200,7 @@ export function StreamPage(props: { kvs: Kvs; name: string }) {
         </div>
         <div>
           <dt>Archive loaded</dt>
-          <dd data-testid="archive-count">
+          <dd data-testid="archive-count" data-count={set.count}>
             {set.count.toLocaleString()} fragments{progress && progress.loadedMs < progress.totalMs ? ` (${Math.round((100 * progress.loadedMs) / progress.totalMs)} %…)` : ''}
           </dd>
         </div>

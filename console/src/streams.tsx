@@ -111,7 +111,8 @@ export function StreamsPage(props: { kvs: Kvs }) {
             </span>
           </div>
           {shown.map((s) => (
-            <StreamRow key={s.StreamARN} kvs={props.kvs} stream={s} onEdit={() => setDialog({ kind: 'edit', stream: s })} />
+            // Remounted after an edit here, so that tags and the rest are fetched again.
+            <StreamRow key={`${s.StreamARN}#${reload}`} kvs={props.kvs} stream={s} onEdit={() => setDialog({ kind: 'edit', stream: s })} />
           ))}
         </div>
       )}

@@ -173,7 +173,7 @@ describe('web console', { skip, timeout: 240_000 }, () => {
     await shot('stream-live-desktop');
 
     // Timeline: the fragments appear; zoom to a minute.
-    await until('fragments on the timeline', async () => Number(((await page.getByTestId('archive-count').textContent()) ?? '').replace(/\D+/g, '')) >= 22 || undefined, 40_000);
+    await until('fragments on the timeline', async () => Number(await page.getByTestId('archive-count').getAttribute('data-count')) >= 22 || undefined, 40_000);
     await page.getByRole('group', { name: 'Zoom' }).getByRole('button', { name: '1 min' }).click();
     const canvas = page.locator('.timeline canvas');
     const box = (await canvas.boundingBox())!;
@@ -261,9 +261,25 @@ describe('web console', { skip, timeout: 240_000 }, () => {
     await shot('streams-desktop');
     await shot('streams-phone', PHONE);
     await page.getByRole('button', { name: `Edit ${STREAM}` }).click();
-    await page.getByRole('dialog').waitFor();
+    const edit = page.getByRole('dialog');
+    await edit.waitFor();
     await shot('streams-edit-phone', PHONE);
     await page.setViewportSize(DESKTOP);
+
+    // Edit: retention and tags; the row shows them after.
+    await edit.getByLabel('Retention in hours').fill('48');
+    await edit.getByLabel(/Tags/).fill('site=lab\nfloor=2');
+    await edit.getByRole('button', { name: 'Save' }).click();
+    await row.getByText('floor=2').waitFor();
+    assert.match((await row.textContent()) ?? '', /2 d/);
+
+    // Delete: only once the name is typed.
+    await page.getByRole('button', { name: `Edit ${STREAM}` }).click();
+    const del = page.getByRole('button', { name: `Delete ${STREAM}` });
+    assert.equal(await del.isDisabled(), true);
+    await page.getByLabel(`Type ${STREAM} to confirm deletion`).fill(STREAM);
+    await del.click();
+    await page.getByText('No streams yet').waitFor();
   });
 
   test('secured mode: a wrong key is refused plainly, the right one works', async () => {
