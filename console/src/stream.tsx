@@ -83,7 +83,8 @@ export function StreamPage(props: { kvs: Kvs; name: string }) {
         clearTimeout(redraw);
         redraw = undefined;
         setVersion(set.version);
-        setProgress((p) => p && { ...p, loadedMs: p.totalMs });
+        if (progressNow) progressNow = { ...progressNow, loadedMs: progressNow.totalMs };
+        setProgress(progressNow);
         markPainted('openkvs:timeline-complete');
       },
       (err) => {
@@ -201,7 +202,7 @@ export function StreamPage(props: { kvs: Kvs; name: string }) {
         <div>
           <dt>Archive loaded</dt>
           <dd data-testid="archive-count" data-count={set.count}>
-            {set.count.toLocaleString()} fragments{progress && progress.loadedMs < progress.totalMs ? ` (${Math.round((100 * progress.loadedMs) / progress.totalMs)} %…)` : ''}
+            {set.count.toLocaleString()} fragments{progress && progress.loadedMs < progress.totalMs ? ` (${Math.floor((100 * progress.loadedMs) / progress.totalMs)} %…)` : ''}
           </dd>
         </div>
       </dl>

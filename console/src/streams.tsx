@@ -154,7 +154,22 @@ function observeOnce(el: Element, onVisible: () => void): () => void {
 
 function useFirstVisible(onVisible: () => void) {
   const ref = useRef<HTMLDivElement>(null);
-  useEffect(() => (ref.current ? observeOnce(ref.current, onVisible) : undefined), []);
+  useEffect(() => {
+    // Observed only after the rows' first frame is painted: the list shows at once, the extras
+    // of the rows in view follow.
+    let stop: (() => void) | undefined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const frame = requestAnimationFrame(() => {
+      timer = setTimeout(() => {
+        if (ref.current) stop = observeOnce(ref.current, onVisible);
+      }, 0);
+    });
+    return () => {
+      cancelAnimationFrame(frame);
+      clearTimeout(timer);
+      stop?.();
+    };
+  }, []);
   return ref;
 }
 

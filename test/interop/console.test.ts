@@ -119,6 +119,8 @@ describe('web console', { skip, timeout: 240_000 }, () => {
     await sleep(300);
     await page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`), fullPage: true });
   };
+  /** What is on screen now, without resizing (a full-page shot resizes, which ends a hover). */
+  const screen = (name: string) => page.screenshot({ path: path.join(ARTIFACTS, `${name}.png`) });
 
   test('create a stream in the console, watch it live, find a moment, play it, export a clip', async () => {
     await page.goto(`${t.url}/`);
@@ -197,7 +199,7 @@ describe('web console', { skip, timeout: 240_000 }, () => {
     const hoverMs = starts[8]! + 300;
     await page.mouse.move(await xFor(hoverMs), box.y + box.height / 2);
     await page.locator('.hover-thumb').waitFor({ timeout: 15_000 });
-    await shot('timeline-hover-desktop');
+    await screen('timeline-hover-desktop');
 
     // Click a past moment: ON_DEMAND from that instant; the player shows its program date-time.
     const targetMs = starts[5]! + 400;
