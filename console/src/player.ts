@@ -89,7 +89,14 @@ export class Player {
     // segment at time 0: the instant is that far in.
     const hls = this.attach(Hls, { startPosition: Math.max(0, (atMs - startMs) / 1000), maxBufferLength: 20 });
     hls.once(Hls.Events.MANIFEST_PARSED, () => {
-      this.onState({ kind: 'archive', fromMs: atMs });
+      // The moment on screen is known once frames from the new position play, not before.
+      this.video.addEventListener(
+        'playing',
+        () => {
+          if (this.hls === hls) this.onState({ kind: 'archive', fromMs: atMs });
+        },
+        { once: true },
+      );
       void this.video.play().catch(() => undefined);
     });
     hls.loadSource(url);
@@ -103,7 +110,9 @@ export class Player {
   private reset(state: PlayerState): number {
     this.hls?.destroy();
     this.hls = undefined;
+    // Back to an empty element: no position or frames left from the previous session.
     this.video.removeAttribute('src');
+    this.video.load();
     this.onState(state);
     return ++this.generation;
   }
