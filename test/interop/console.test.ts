@@ -11,7 +11,7 @@
 import { ListFragmentsCommand, KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
 import assert from 'node:assert/strict';
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, statSync } from 'node:fs';
 import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -251,6 +251,17 @@ describe('web console', { skip, timeout: 240_000 }, () => {
     const clipPackets = framemd5(clipFile, 'v');
     assert.equal(clipPackets.length, 20 * 15);
     for (const p of clipPackets) assert.ok(sourcePackets.has(`${p.size}:${p.md5}`), `clip packet at ${p.pts} s is not one of the source's`);
+
+    // /metrics saw exactly what went in and out: the whole file through PutMedia, the clip's bytes
+    // through GetClip, and the players' segments.
+    const metrics = await (await fetch(`${t.url}/metrics`)).text();
+    const sample = (name: string) => Number(new RegExp(`^${name}\\{stream="${STREAM}"\\} (\\S+)$`, 'm').exec(metrics)?.[1] ?? NaN);
+    assert.equal(sample('kvs_putmedia_incoming_bytes_total'), statSync(source()).size);
+    assert.equal(sample('kvs_putmedia_incoming_fragments_total'), SOURCE_SECONDS);
+    assert.equal(sample('kvs_getclip_outgoing_bytes_total'), statSync(clipFile).size);
+    assert.ok(sample('kvs_getmp4mediafragment_outgoing_bytes_total') > 0);
+    assert.ok(sample('kvs_gethlsmediaplaylist_requests_total') > 0);
+    assert.ok(sample('kvs_getimages_outgoing_bytes_total') > 0);
 
     // The streams page again, with its thumbnail; then phone-sized and dark.
     await shot('stream-phone', PHONE);
