@@ -59,7 +59,7 @@ export function createRequestHandler(app: AppContext, routes: RouteTables, authe
         const ms = Math.round((performance.now() - started) * 10) / 10;
         app.log.info({ requestId, method: req.method, path: req.url, status: res.statusCode, ms }, 'request');
         const { operation, stream } = ctx.observed;
-        if (operation !== undefined) app.metrics.request(operation, stream, (performance.now() - started) / 1000);
+        if (operation !== undefined) app.metrics.request(operation, stream, (performance.now() - started) / 1000, res.statusCode < 400);
       });
   };
 }

@@ -82,11 +82,15 @@ export class KvsMetrics {
     });
   }
 
-  /** The label value for a stream name: itself while fewer than maxStreams are known, else `_other`. */
-  streamLabel(name: string | undefined): string {
+  /**
+   * The label value for a stream name: itself while fewer than maxStreams are known, else
+   * `_other`. `admit: false` (a request that failed, perhaps naming no stream at all) only uses a
+   * name already known, so made-up names cannot take the slots.
+   */
+  streamLabel(name: string | undefined, admit = true): string {
     if (name === undefined || name === '') return OTHER_STREAMS;
     if (this.streams.has(name)) return name;
-    if (this.streams.size >= this.maxStreams) return OTHER_STREAMS;
+    if (!admit || this.streams.size >= this.maxStreams) return OTHER_STREAMS;
     this.streams.add(name);
     return name;
   }
@@ -139,8 +143,8 @@ export class KvsMetrics {
   }
 
   /** `<Operation>.Requests` and `<Operation>.Latency` (until the answer ended). */
-  request(operation: string, stream: string | undefined, seconds: number): void {
-    const labels = { stream: this.streamLabel(stream) };
+  request(operation: string, stream: string | undefined, seconds: number, succeeded = true): void {
+    const labels = { stream: this.streamLabel(stream, succeeded) };
     let requests = this.requests.get(operation);
     if (!requests) {
       requests = new Counter({

@@ -141,6 +141,14 @@ describe('health and metrics (open mode)', () => {
     assert.equal(sample(text, 'kvs_putmedia_error_acks_total', { stream: 'm2', error_code: error.ErrorCode }), 1);
   });
 
+  test('a failing request naming an unknown stream takes no label slot', async () => {
+    const missing = await http(`${t.url}/describeStream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ StreamName: 'no-such-stream' }) });
+    assert.equal(missing.status, 404);
+    const text = await metrics(t.url);
+    assert.equal(sample(text, 'kvs_describestream_requests_total', { stream: 'no-such-stream' }), 0);
+    assert.equal(sample(text, 'kvs_describestream_requests_total', { stream: '_other' }), 1);
+  });
+
   test('stream labels are bounded: beyond the first N names, `_other`', async () => {
     await t.control().send(new CreateStreamCommand({ StreamName: 'm3', DataRetentionInHours: 24 }));
     const body = recording(1);
