@@ -86,10 +86,23 @@ wait_listening() {
   return 1
 }
 
+# wait_ready NAME PORT: until GET /health/ready answers 200 (index and blob store both answer),
+# as a load balancer's health check would (or 30 s pass).
+wait_ready() {
+  for _ in $(seq 300); do
+    curl -fsS -o /dev/null "http://127.0.0.1:$2/health/ready" 2>/dev/null && return 0
+    sleep 0.1
+  done
+  echo "$1 is not ready after 30 s: $(curl -sS "http://127.0.0.1:$2/health/ready" 2>&1)" >&2
+  return 1
+}
+
 start_node node-a "$NODE_A_PORT"
 start_node node-b "$NODE_B_PORT"
 wait_listening node-a "${NODE_PIDS[0]}"
 wait_listening node-b "${NODE_PIDS[1]}"
+wait_ready node-a "$NODE_A_PORT"
+wait_ready node-b "$NODE_B_PORT"
 
 cat <<EOF
 NODE_A=http://127.0.0.1:$NODE_A_PORT
@@ -106,6 +119,8 @@ Two openkvs nodes share one PostgreSQL index and one S3 bucket. Try, in another 
   export AWS_ACCESS_KEY_ID=test AWS_SECRET_ACCESS_KEY=test AWS_DEFAULT_REGION=us-east-1
   aws --endpoint-url http://127.0.0.1:$NODE_A_PORT kinesisvideo create-stream --stream-name cam1 --data-retention-in-hours 24
   aws --endpoint-url http://127.0.0.1:$NODE_B_PORT kinesisvideo describe-stream --stream-name cam1
+  curl http://127.0.0.1:$NODE_B_PORT/health/ready          # what a load balancer checks
+Console: http://127.0.0.1:$NODE_A_PORT/
 Ctrl-C stops everything and deletes $DIR.
 EOF
 

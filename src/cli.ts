@@ -46,6 +46,9 @@ const serveOptions: Option[] = [
   new Option('--cors-origins <list>', 'origins whose web pages may call the API and play sessions: * or a comma-separated list of http(s)://host[:port]')
     .env('OPENKVS_CORS_ORIGINS')
     .default('*'),
+  new Option('--metrics-token <token>', 'bearer token GET /metrics requires (default: none; with --credentials, /metrics then answers loopback clients only)').env(
+    'OPENKVS_METRICS_TOKEN',
+  ),
   new Option('--insecure', 'allow a non-loopback bind without credentials').env('OPENKVS_INSECURE'),
   new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('OPENKVS_LOG_LEVEL').default('info'),
 ];
@@ -70,6 +73,7 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     s3RequestTimeout: flags['s3RequestTimeout'],
     sessionSecret: flags['sessionSecret'],
     corsOrigins: flags['corsOrigins'],
+    metricsToken: flags['metricsToken'],
     insecure: flags['insecure'],
     logLevel: flags['logLevel'],
   };

@@ -29,6 +29,11 @@ export interface ServerOptions {
    * or session tokens, not cookies) or a list of `scheme://host[:port]`.
    */
   readonly corsOrigins: CorsOrigins;
+  /**
+   * Bearer token `/metrics` requires; undefined: in secured mode only loopback clients may read
+   * it, in open mode anyone who reaches the port.
+   */
+  readonly metricsToken: string | undefined;
   /** Allows a non-loopback bind without credentials. */
   readonly insecure: boolean;
   readonly logLevel: LogLevel;
@@ -68,6 +73,7 @@ export function resolveOptions(raw: RawOptions): ServerOptions {
     s3: parseS3Options(raw),
     sessionSecret: str(raw.sessionSecret),
     corsOrigins: parseCors(str(raw.corsOrigins) ?? '*'),
+    metricsToken: parseMetricsToken(str(raw.metricsToken)),
     insecure: flag(raw.insecure),
     logLevel: parseLogLevel(str(raw.logLevel) ?? 'info'),
   };
@@ -161,6 +167,12 @@ function parseCors(value: string): CorsOrigins {
   } catch (err) {
     throw new ConfigError(`--cors-origins: ${(err as Error).message}`);
   }
+}
+
+function parseMetricsToken(value: string | undefined): string | undefined {
+  if (value === undefined) return undefined;
+  if (!/^[\x21-\x7e]{16,}$/.test(value)) throw new ConfigError('--metrics-token must be 16 or more printable characters without spaces');
+  return value;
 }
 
 function parseLogLevel(value: string): LogLevel {

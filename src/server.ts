@@ -10,7 +10,9 @@ import { acceptAll, requireSigV4, type Authenticate } from './http/authenticate.
 import { loadCredentialsFile } from './http/credentials.js';
 import { createCors } from './http/cors.js';
 import { endSocketsOnClientFin } from './http/half-close.js';
-import { createRequestHandler } from './http/handler.js';
+import { createRequestHandler, type RouteTables } from './http/handler.js';
+import { buildOperabilityRoutes } from './http/operability.js';
+import { DEFAULT_CONSOLE_DIR, serveStaticConsole } from './http/static-console.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
 import { PlaybackService } from './playback/playback-service.js';
 import { StillPool } from './stills/still-pool.js';
@@ -20,6 +22,7 @@ import { openBlobStore, openFragmentFeed, openIndexStore, redactStorageUrl } fro
 import { recoverUnreferencedBytes } from './storage/recover.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
+import { KvsMetrics } from './util/metrics.js';
 
 export type { ServerOptions } from './config.js';
 export { resolveOptions } from './config.js';
@@ -50,6 +53,10 @@ export interface ServerDeps {
   readonly retention?: Partial<RetentionOptions>;
   /** Opens the blob store from `--storage` (tests use small segment files). */
   readonly openBlobStore?: (storageUrl: string) => Promise<BlobStore>;
+  /** How many stream names get their own metrics label (the rest: `_other`). */
+  readonly metricsMaxStreams?: number;
+  /** The built console (default: dist/console beside dist/src). */
+  readonly consoleDir?: string;
 }
 
 /** Opens storage, binds the port and starts serving every KVS API on it. */
@@ -86,9 +93,15 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     retention: sweeper,
     stills: new StillPool(),
     keys,
+    metrics: new KvsMetrics(deps.metricsMaxStreams),
   };
   sweeper.start();
-  const routes = { operations: buildRoutes(), playback: buildPlaybackRoutes() };
+  const routes: RouteTables = {
+    operations: buildRoutes(),
+    playback: buildPlaybackRoutes(),
+    operability: buildOperabilityRoutes(app, { secured: options.credentialsFile !== undefined, metricsToken: options.metricsToken }),
+    site: serveStaticConsole(deps.consoleDir ?? DEFAULT_CONSOLE_DIR),
+  };
   const handler = createRequestHandler(app, routes, authenticate, createCors(options.corsOrigins));
   http.on('request', handler);
   // Requests with `Expect: 100-continue` too: each route decides when to let the body come.

@@ -9,6 +9,7 @@ import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import type { KvsMetrics } from '../util/metrics.js';
 
 /** What every operation may use: the storage ports and the server's identity. */
 export interface AppContext {
@@ -32,10 +33,17 @@ export interface AppContext {
   readonly stills: StillPool;
   /** The accepted keys (secured mode), for issuing credentials and watching long requests; undefined in open mode. */
   readonly keys: KeyStore | undefined;
+  /** Prometheus metrics (`/metrics`), named after the KVS CloudWatch metrics. */
+  readonly metrics: KvsMetrics;
 }
 
 export interface RequestContext extends AppContext {
   readonly requestId: string;
   /** Who is calling and what the operation may do for them (api/control/stream-access.ts checks it). */
   readonly access: RequestAccess;
+  /**
+   * What the request turned out to be about, for its metrics: the HTTP layer fills it from the
+   * input (StreamName / StreamARN); playback resources set the stream of their session.
+   */
+  readonly observed: { operation?: string; stream?: string };
 }

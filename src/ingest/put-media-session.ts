@@ -6,6 +6,7 @@ import { MkvFormatError, type MkvEvent, type TrackInfo } from '../formats/matros
 import { MkvParser } from '../formats/matroska/parser.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
+import type { KvsMetrics } from '../util/metrics.js';
 import { ChunkWindow } from './chunk-window.js';
 import { FragmentAssembly, type SessionHeader } from './fragment-assembly.js';
 import type { IngestService } from './ingest-service.js';
@@ -23,6 +24,8 @@ export interface SessionOptions {
   readonly log: Logger;
   /** Writes one ack to the response. */
   readonly send: (ack: Ack) => void;
+  /** PutMedia.IncomingFragments, latencies and ErrorAcks. */
+  readonly metrics?: KvsMetrics;
 }
 
 /** Longest possible element header (4-byte ID + 8-byte size): what must be kept between elements. */
@@ -101,6 +104,7 @@ export class PutMediaSession {
     this.failure = error;
     this.options.log.info({ stream: this.options.stream.name, errorCode: error.errorCode, reason: error.message }, 'PutMedia error ack');
     this.options.send(errorAck(error, (this.open ?? this.closing)?.identity));
+    this.options.metrics?.putMediaErrorAck(this.options.stream.name, error.errorCode);
   }
 
   /** Resolves once every fragment handed to the committer has been acked or failed; the body is done with. */
@@ -221,13 +225,22 @@ export class PutMediaSession {
     this.closing = undefined;
     this.previousLastTimecode = fragment.lastFrameTimecode;
     this.options.send(fragmentAck('RECEIVED', fragment.identity));
+    const receivedMs = this.options.clock.nowMs();
     const bytes = this.window.slice(fragment.startOffset, fragment.endOffset!);
     const commit = this.options.service.committer
       .commit({ row: this.rowOf(fragment), bytes: bytes.views })
       .then(
         (outcome) => {
-          if (outcome === 'stream-gone') this.fail(new IngestError('STREAM_NOT_ACTIVE', 'the stream was deleted'));
-          else if (this.options.stream.dataRetentionInHours > 0) this.options.send(fragmentAck('PERSISTED', fragment.identity));
+          if (outcome === 'stream-gone') {
+            this.fail(new IngestError('STREAM_NOT_ACTIVE', 'the stream was deleted'));
+            return;
+          }
+          this.options.metrics?.putMediaFragment(
+            this.options.stream.name,
+            receivedMs - fragment.serverTimestampMs,
+            this.options.clock.nowMs() - receivedMs,
+          );
+          if (this.options.stream.dataRetentionInHours > 0) this.options.send(fragmentAck('PERSISTED', fragment.identity));
         },
         () => this.fail(new IngestError('ARCHIVAL_ERROR', 'storing the fragment failed')),
       )

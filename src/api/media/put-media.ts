@@ -63,6 +63,7 @@ export const putMedia: StreamOperation = {
       throw new InvalidArgumentException('Exactly one of x-amzn-stream-name or x-amzn-stream-arn must be specified.');
     }
     const stream = await findStream(ctx, headers);
+    ctx.observed.stream = stream.name;
     ctx.ingest.committer.prepare(stream.streamId);
     const startedMs = ctx.clock.nowMs();
     // Only now may the producer send its body (Amazon's C producer waits for this).
@@ -79,20 +80,27 @@ export const putMedia: StreamOperation = {
       clock: ctx.clock,
       log: ctx.log.child({ requestId: ctx.requestId, stream: stream.name }),
       send,
+      metrics: ctx.metrics,
     });
-    const body = new BodyReader(req);
-    const unwatch = ctx.access.watch(stream.arn, () => {
-      // KVS has no ack error for revoked credentials. 4003 MAX_CONNECTION_DURATION_REACHED is
-      // its "the service ends this connection, reconnect" error: producers (Amazon's C producer)
-      // reconnect on it, and the reconnection is refused with NotAuthorizedException, which
-      // they report as an authorization failure. Fragments already acked PERSISTED stay.
-      ctx.log.warn({ requestId: ctx.requestId, accessKeyId: ctx.access.principal.accessKeyId, stream: stream.name }, 'PutMedia ended: credentials revoked');
-      session.fail(new IngestError('MAX_CONNECTION_DURATION_REACHED', 'the credentials of this connection were revoked'));
-      body.interrupt();
-    });
-    const outcome = await feedSession(body, session, send, ctx.ingest.idle).finally(unwatch);
-    acks.release();
-    await windDown(req, res, body, outcome, session, ctx.ingest.idle.windDown ?? WIND_DOWN);
+    const connectionEnded = ctx.metrics.putMediaConnection(stream.name);
+    try {
+      const body = new BodyReader(req);
+      const unwatch = ctx.access.watch(stream.arn, () => {
+        // KVS has no ack error for revoked credentials. 4003 MAX_CONNECTION_DURATION_REACHED is
+        // its "the service ends this connection, reconnect" error: producers (Amazon's C producer)
+        // reconnect on it, and the reconnection is refused with NotAuthorizedException, which
+        // they report as an authorization failure. Fragments already acked PERSISTED stay.
+        ctx.log.warn({ requestId: ctx.requestId, accessKeyId: ctx.access.principal.accessKeyId, stream: stream.name }, 'PutMedia ended: credentials revoked');
+        session.fail(new IngestError('MAX_CONNECTION_DURATION_REACHED', 'the credentials of this connection were revoked'));
+        body.interrupt();
+      });
+      const received = (bytes: number) => ctx.metrics.putMediaBytes(stream.name, bytes);
+      const outcome = await feedSession(body, session, send, ctx.ingest.idle, received).finally(unwatch);
+      acks.release();
+      await windDown(req, res, body, outcome, session, ctx.ingest.idle.windDown ?? WIND_DOWN);
+    } finally {
+      connectionEnded();
+    }
   },
 };
 
@@ -100,7 +108,13 @@ export const putMedia: StreamOperation = {
 type BodyOutcome = 'complete' | 'refused' | 'idle' | 'broken';
 
 /** Feeds the body to the session until it ends, the session refuses it, or the producer goes quiet or away. */
-async function feedSession(body: BodyReader, session: PutMediaSession, send: (ack: Ack) => void, timings: IdleTimings): Promise<BodyOutcome> {
+async function feedSession(
+  body: BodyReader,
+  session: PutMediaSession,
+  send: (ack: Ack) => void,
+  timings: IdleTimings,
+  received: (bytes: number) => void,
+): Promise<BodyOutcome> {
   const idle = idleWatch(send, timings, () => body.interrupt());
   try {
     for (;;) {
@@ -112,6 +126,7 @@ async function feedSession(body: BodyReader, session: PutMediaSession, send: (ac
         return 'broken';
       }
       if (chunk === 'end') break;
+      received(chunk.byteLength);
       idle.touch();
       await session.push(chunk);
       if (!session.alive) return 'refused';

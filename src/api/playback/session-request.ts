@@ -54,6 +54,7 @@ export async function openSession<P extends PlaybackProtocol>(
   const verdict = ctx.playback.tokens.verify(token, ctx.clock.nowMs(), protocol);
   if (!verdict.ok) throw new SessionNotAuthorizedException(verdict.message);
   const session = verdict.session as SessionOf<P>;
+  ctx.observed.stream = session.streamName;
   if (checkStream) {
     const stream = await ctx.index.getStreamByName(session.streamName);
     if (!stream || stream.streamId !== session.streamId) {
