@@ -26,6 +26,12 @@ export class FragmentSet {
   private readonly chunks = new Map<number, Chunk>();
   private flat: { starts: Float64Array; ends: Float64Array; sizes: Float64Array } | undefined;
   private liveSeen = new Set<string>();
+  /**
+   * Fragments starting at or after this are de-duplicated by number whichever load brings them:
+   * the recent polls overlap the archive load (a fragment that started before the page opened
+   * may be indexed only after the archive load asked for it).
+   */
+  dedupeFromMs = Number.POSITIVE_INFINITY;
   newest: Newest | undefined;
   /** Bumped on every change: views redraw when it moves. */
   version = 0;
@@ -42,7 +48,7 @@ export class FragmentSet {
     for (const f of fragments) {
       const start = f.ProducerTimestamp?.getTime();
       if (start === undefined) continue;
-      if (dedupe) {
+      if (dedupe || start >= this.dedupeFromMs) {
         if (!f.FragmentNumber || this.liveSeen.has(f.FragmentNumber)) continue;
         this.liveSeen.add(f.FragmentNumber);
       }

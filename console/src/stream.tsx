@@ -14,6 +14,8 @@ import { EditDialog } from './streams';
 import { MAX_SPAN_MS, Timeline, type Range, type View } from './timeline';
 
 const FIRST_WINDOW_MS = 3_600_000;
+/** How far before the page opened the recent-fragment polls reach (see recentFromMs). */
+const RECENT_OVERLAP_MS = 60_000;
 
 export function StreamPage(props: { kvs: Kvs; name: string }) {
   const { kvs, name } = props;
@@ -50,6 +52,10 @@ export function StreamPage(props: { kvs: Kvs; name: string }) {
     if (hours === 0) return;
     const abort = new AbortController();
     const openedMs = Date.now();
+    // A fragment that started before the page opened can be indexed after the archive load asked
+    // for it (a producer sends a fragment for its whole duration): the polls reach back a minute.
+    const recentFromMs = openedMs - RECENT_OVERLAP_MS;
+    set.dedupeFromMs = recentFromMs;
     // Redraw at most every 250 ms while pages pour in: each redraw re-sorts what has arrived.
     let redraw: ReturnType<typeof setTimeout> | undefined;
     let lastDraw = 0;
@@ -92,7 +98,7 @@ export function StreamPage(props: { kvs: Kvs; name: string }) {
       },
     );
     const poll = setInterval(() => {
-      const since = Math.max(openedMs + 1, (set.newest?.producerMs ?? openedMs) - 10_000);
+      const since = Math.max(recentFromMs, (set.newest?.producerMs ?? openedMs) - 10_000);
       loadRecent(kvs, name, set, openedMs + 1, since, abort.signal).then(changed, () => undefined);
       tick((n) => n + 1);
     }, 2000);

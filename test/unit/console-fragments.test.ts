@@ -26,6 +26,7 @@ interface FragmentSetApi {
   containing(t: number): number | undefined;
   arrays(): { starts: Float64Array };
   newest: { serverMs: number } | undefined;
+  dedupeFromMs: number;
 }
 interface Module {
   FragmentSet: new () => FragmentSetApi;
@@ -71,6 +72,17 @@ describe('console archive model', () => {
     assert.equal(set.containing(T0 + 3_500), 3);
     assert.equal(set.containing(T0 + 15_000), undefined);
     assert.equal(set.newest?.serverMs, T0 + 29_100);
+  });
+
+  test('a fragment both the archive load and a recent poll bring (it started before the page opened) counts once', () => {
+    const set = new mod.FragmentSet();
+    set.dedupeFromMs = T0 + 5_000;
+    // The archive load up to the page's opening sees fragments 0-6; the poll reaching back sees 5-9.
+    set.add(T0, fragments(7));
+    set.add(T0 + 10_000, fragments(10).slice(5), true);
+    assert.equal(set.count, 10);
+    assert.equal(set.arrays().starts.length, 10);
+    assert.equal(set.containing(T0 + 6_500), 6);
   });
 
   test('the live edge is de-duplicated by fragment number', () => {
