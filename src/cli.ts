@@ -5,6 +5,7 @@ import { addGetClipCommand } from './commands/get-clip.js';
 import { addGetImagesCommand } from './commands/get-images.js';
 import { addListFragmentsCommand } from './commands/list-fragments.js';
 import { addPutMediaCommand } from './commands/put-media.js';
+import { addRelayCommand } from './commands/relay.js';
 import { exitQuietlyWhenStdoutCloses } from './commands/stdout.js';
 
 const program = new Command('openkvs')
@@ -90,6 +91,7 @@ program.hook('preAction', (_program, command) => {
   if (command.name() !== 'serve') exitQuietlyWhenStdoutCloses();
 });
 addPutMediaCommand(program);
+addRelayCommand(program);
 addGetClipCommand(program);
 addGetImagesCommand(program);
 addListFragmentsCommand(program);
