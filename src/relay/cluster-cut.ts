@@ -35,7 +35,7 @@ interface Block {
 }
 
 /** The Cluster's blocks regrouped into Clusters that each open at a video key frame. */
-export function cutAtKeyFrames(cluster: Uint8Array, videoTrack: number | undefined): CutCluster[] {
+export function cutAtKeyFrames(cluster: Uint8Array, videoTrack: number | undefined, ticksPerMs = 1): CutCluster[] {
   const sizeWidth = vintWidth(cluster[4]!);
   const size = readVintSize(cluster, 4, sizeWidth);
   const end = size < 0 ? cluster.length : 4 + sizeWidth + size;
@@ -62,7 +62,7 @@ export function cutAtKeyFrames(cluster: Uint8Array, videoTrack: number | undefin
   }
   const out: CutCluster[] = [];
   let group: Block[] = [];
-  mergeSameTime(blocks, videoTrack);
+  mergeSameTime(blocks, videoTrack, KEY_MERGE_MS * ticksPerMs);
   const flush = () => {
     if (group.length > 0) out.push(build(group, videoTrack));
     group = [];
@@ -78,23 +78,34 @@ export function cutAtKeyFrames(cluster: Uint8Array, videoTrack: number | undefin
   return out;
 }
 
+/** Key packets closer than this are one access unit (no camera sends 50 key frames a second). */
+const KEY_MERGE_MS = 20;
+
 /**
- * Joins consecutive video SimpleBlocks with the same time into one: ffmpeg's RTP depacketizer
- * can hand over an access unit's parameter sets and its picture as two packets with one
- * timestamp, and a frame per block is what KVS and every player expect (two would be two frames
- * with the same decode time). Both payloads are length-prefixed NAL units, so they concatenate.
+ * Joins consecutive video SimpleBlocks with the same time, or key ones less than KEY_MERGE_MS
+ * apart, into one: ffmpeg's RTP depacketizer can hand over an access unit's parameter sets and
+ * its picture as two packets (same timestamp, or 5 ms apart when a connection starts), and a
+ * frame per block is what KVS and every player expect (two would be two frames with one decode
+ * time). Both payloads are length-prefixed NAL units, so they concatenate.
  */
-function mergeSameTime(blocks: Block[], videoTrack: number | undefined): void {
+function mergeSameTime(blocks: Block[], videoTrack: number | undefined, keyMergeTicks: number): void {
   for (let i = blocks.length - 1; i > 0; i--) {
-    const a = blocks[i - 1]!;
     const b = blocks[i]!;
-    if (a.track !== videoTrack || b.track !== videoTrack || a.time !== b.time || !a.plain || !b.plain) continue;
+    if (b.track !== videoTrack) continue;
+    // The previous video block, past any audio interleaved between the two.
+    let j = i - 1;
+    while (j >= 0 && blocks[j]!.track !== videoTrack) j--;
+    if (j < 0) continue;
+    const a = blocks[j]!;
+    if (!a.plain || !b.plain) continue;
+    if (a.time !== b.time && !(a.key && b.key && b.time > a.time && b.time - a.time < keyMergeTicks)) continue;
     const trackVint = a.bytes.subarray(blockDataStart(a), a.tcAt);
     const flags = a.bytes[a.tcAt + 2]! | (b.bytes[b.tcAt + 2]! & 0x80);
     const data = concatBytes([trackVint, a.bytes.subarray(a.tcAt, a.tcAt + 2), Uint8Array.of(flags), a.bytes.subarray(a.tcAt + 3), b.bytes.subarray(b.tcAt + 3)]);
     const element = concatBytes([elementHeader(MatroskaId.SimpleBlock, data.length), data]);
     const headerLen = element.length - data.length;
-    blocks.splice(i - 1, 2, { bytes: element, track: a.track, time: a.time, key: a.key || b.key, tcAt: headerLen + trackVint.length, plain: true });
+    blocks.splice(i, 1);
+    blocks[j] = { bytes: element, track: a.track, time: a.time, key: a.key || b.key, tcAt: headerLen + trackVint.length, plain: true };
   }
 }
 

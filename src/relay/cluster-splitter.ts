@@ -135,7 +135,7 @@ export class ClusterSplitter {
     const bytes = this.bytesBetween(this.clusterStart, end);
     this.clusterStart = -1;
     const perMs = this.ticksPerMs();
-    return cutAtKeyFrames(bytes, this.videoTrack).map((c) => ({
+    return cutAtKeyFrames(bytes, this.videoTrack, perMs).map((c) => ({
       header,
       bytes: c.bytes,
       sourceMs: c.timecode / perMs,
