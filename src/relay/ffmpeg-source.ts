@@ -73,10 +73,14 @@ export interface ProbedStream {
   readonly hasBFrames: number;
 }
 
-/** ffprobe's view of the source (codecs decide copy or transcode); undefined for stdin or on failure. */
+/**
+ * ffprobe's view of the source (codecs decide copy or transcode); undefined on failure and for
+ * sources not probed: stdin (it can be read once), RTMP and SRT (a publisher listening for one
+ * client would give its connection to the probe).
+ */
 export async function probeSource(options: SourceOptions, timeoutMs = 15_000): Promise<ProbedStream[] | undefined> {
   const kind = sourceKind(options.source);
-  if (kind === 'stdin') return undefined;
+  if (kind === 'stdin' || kind === 'rtmp' || kind === 'srt') return undefined;
   const args = ['-v', 'error', ...inputOptions(kind, options, true), '-show_entries', 'stream=codec_type,codec_name,has_b_frames', '-of', 'json', options.source];
   return new Promise((resolve) => {
     const child = spawn(options.ffprobe ?? 'ffprobe', args, { stdio: ['ignore', 'pipe', 'ignore'] });
@@ -105,8 +109,10 @@ export interface AudioPlan {
 }
 
 /** Decides what to do with the probed streams; throws a fatal SourceError for video KVS cannot take. */
-export function planStreams(streams: ProbedStream[] | undefined): AudioPlan {
-  if (streams === undefined) return { audio: 'aac' };
+export function planStreams(streams: ProbedStream[] | undefined, kind?: SourceKind): AudioPlan {
+  // RTMP carries AAC with its config (copied); MPEG-TS over SRT carries ADTS AAC, whose config
+  // ffmpeg's Matroska muxer needs before the first packet, so that audio is re-encoded (cheap).
+  if (streams === undefined) return { audio: kind === 'rtmp' ? 'copy' : 'aac' };
   const video = streams.find((s) => s.codecType === 'video');
   if (video && !VIDEO_CODECS.has(video.codecName)) {
     throw new SourceError(`the source's video is ${video.codecName}; openkvs relays H.264 and H.265 without re-encoding`, true);

@@ -209,7 +209,7 @@ export class Relay {
     let plan = this.plan;
     if (!plan) {
       const streams = await probeSource(this.options);
-      plan = planStreams(streams);
+      plan = planStreams(streams, sourceKind(this.options.source));
       if (streams !== undefined) this.plan = plan;
     }
     const child = spawnFfmpeg(this.options, plan);
