@@ -42,6 +42,8 @@ export interface ServerDeps {
   readonly retention?: Partial<RetentionOptions>;
   /** Opens the blob store from `--storage` (tests use small segment files). */
   readonly openBlobStore?: (storageUrl: string) => Promise<BlobStore>;
+  /** Prometheus text for GET /metrics (serve --relays); no /metrics without it. */
+  readonly metrics?: () => string;
 }
 
 /** Opens storage, binds the port and starts serving every KVS API on it. */
@@ -76,7 +78,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     stills: new StillPool(),
   };
   sweeper.start();
-  const routes = { operations: buildRoutes(), playback: buildPlaybackRoutes() };
+  const routes = { operations: buildRoutes(), playback: buildPlaybackRoutes(), ...(deps.metrics && { metrics: deps.metrics }) };
   const handler = createRequestHandler(app, routes, authenticate, createCors(options.corsOrigins));
   http.on('request', handler);
   // Requests with `Expect: 100-continue` too: each route decides when to let the body come.

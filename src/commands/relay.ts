@@ -6,15 +6,15 @@
  * 3 when ffmpeg is not on PATH.
  */
 import { Command } from 'commander';
-import { PutMediaHttpError } from '../client/errors.js';
 import type { KvsTag } from '../formats/matroska/kvs-document.js';
 import { SourceError, checkFfmpeg, sourceKind } from '../relay/ffmpeg-source.js';
+import { loadRelaysConfig, RelayConfigError } from '../relay/config.js';
 import { Relay, type RelayOptions } from '../relay/relay.js';
 import { StatusWriter } from '../relay/status.js';
 import { endpointFrom, UsageError } from './put-media.js';
-import { signedPost } from './signed-post.js';
 
 interface RelayFlags {
+  config?: string;
   stream?: string;
   endpoint?: string;
   region?: string;
@@ -34,8 +34,9 @@ export function addRelayCommand(program: Command): void {
   program
     .command('relay')
     .description('relay a camera or file (RTSP, RTMP, SRT, HTTP, file, - for stdin; through ffmpeg) into a stream, reconnecting for as long as it runs')
-    .argument('<source>', 'rtsp://, rtsps://, rtmp://, srt://, http(s):// URL, a file, or - for stdin')
+    .argument('[source]', 'rtsp://, rtsps://, rtmp://, srt://, http(s):// URL, a file, or - for stdin')
     .option('--stream <name>', 'stream name')
+    .option('--config <file>', 'relays.yaml: many relays in this process (stream, source, options per entry)')
     .option('--endpoint <url>', 'data endpoint (as put-media; default http://127.0.0.1:4570)')
     .option('--region <region>', 'SigV4 region')
     .option('--create', 'create the stream (24 h retention) if it does not exist')
@@ -49,12 +50,17 @@ export function addRelayCommand(program: Command): void {
     .option('--realtime', 'read the source at its frame rate (default for files)')
     .option('--ffmpeg <path>', 'ffmpeg binary', 'ffmpeg')
     .exitOverride((err) => process.exit(err.exitCode === 0 ? 0 : 2))
-    .action(async (source: string, flags: RelayFlags, command: Command) => {
-      let options: RelayOptions;
+    .action(async (source: string | undefined, flags: RelayFlags, command: Command) => {
+      let options: RelayOptions[];
       try {
-        options = relayOptions(source, flags, process.env);
+        if ((source === undefined) === (flags.config === undefined)) throw new UsageError('give a SOURCE or --config FILE');
+        options =
+          flags.config !== undefined
+            ? loadRelaysConfig(flags.config, { endpoint: endpointFrom(flags.endpoint, process.env), parseDuration })
+            : [relayOptions(source!, flags, process.env)];
+        for (const o of options) sourceKind(o.source);
       } catch (err) {
-        if (err instanceof UsageError || (err instanceof SourceError && err.fatal)) command.error(`openkvs relay: ${err.message}`, { exitCode: 2 });
+        if (err instanceof UsageError || err instanceof RelayConfigError || (err instanceof SourceError && err.fatal)) command.error(`openkvs relay: ${err.message}`, { exitCode: 2 });
         throw err;
       }
       try {
@@ -63,7 +69,7 @@ export function addRelayCommand(program: Command): void {
         process.stderr.write(`openkvs relay: ${(err as Error).message}\n`);
         process.exit(3);
       }
-      process.exitCode = await runRelays([options], { json: flags.json === true, create: flags.create === true });
+      process.exitCode = await runRelays(options, { json: flags.json === true, create: flags.create === true });
     });
 }
 
@@ -105,33 +111,13 @@ function parseTag(text: string): KvsTag {
   return { name, value };
 }
 
-/** Creates the stream unless it exists. */
-async function createStream(options: RelayOptions): Promise<void> {
-  try {
-    await signedPost(options.endpoint, 'createStream', { StreamName: options.stream, DataRetentionInHours: 24 }, options.region);
-  } catch (err) {
-    if (err instanceof PutMediaHttpError && err.errorType === 'ResourceInUseException') return;
-    throw err;
-  }
-}
-
 /** Runs the relays until SIGTERM/SIGINT or a fatal error; returns the exit code. */
 export async function runRelays(all: RelayOptions[], opts: { json: boolean; create: boolean }): Promise<number> {
   const out = opts.json ? process.stdout : process.stderr;
   const writer = new StatusWriter(out, opts.json);
   const relays: Relay[] = [];
   const changed = () => writer.update(relays.map((r) => r.status()));
-  if (opts.create) {
-    for (const o of all) {
-      try {
-        await createStream(o);
-      } catch (err) {
-        process.stderr.write(`openkvs relay: cannot create stream ${o.stream}: ${(err as Error).message}\n`);
-        return 1;
-      }
-    }
-  }
-  for (const o of all) relays.push(new Relay(o, changed));
+  for (const o of all) relays.push(new Relay(opts.create ? { ...o, create: true } : o, changed));
   const ticker = setInterval(changed, 1000);
   const stop = () => {
     for (const r of relays) void r.stop();

@@ -25,6 +25,8 @@ export interface RouteTables {
   readonly operations: Map<string, Route>;
   /** GET path → HLS/DASH session resource. */
   readonly playback: Map<string, PlaybackResource>;
+  /** GET /metrics (Prometheus text), when something in the process reports metrics (serve --relays). */
+  readonly metrics?: () => string;
 }
 
 export function createRequestHandler(app: AppContext, routes: RouteTables, authenticate: Authenticate, cors: Cors) {
@@ -68,6 +70,11 @@ async function handle(
 ): Promise<void> {
   const { rawPath, rawQuery } = splitTarget(req.url ?? '/');
   if (isPlaybackPath(rawPath)) return handlePlayback(req, res, ctx, routes.playback.get(rawPath), rawQuery, cors);
+  if (rawPath === '/metrics' && req.method === 'GET' && routes.metrics) {
+    res.writeHead(200, { 'content-type': 'text/plain; version=0.0.4; charset=utf-8' });
+    res.end(routes.metrics());
+    return;
+  }
   // Preflights carry no credentials: answered before authentication, for every routed operation
   // (unsupported ones too, so the page can read their 501) and PutMedia.
   if (req.method === 'OPTIONS' && routes.operations.has(rawPath)) return cors.preflight(req, res, ['POST']);

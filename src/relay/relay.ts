@@ -8,6 +8,9 @@
 import { once } from 'node:events';
 import { concatBytes } from '../formats/bytes/read.js';
 import { tagsElement, type KvsTag } from '../formats/matroska/kvs-document.js';
+import { PutMediaHttpError } from '../client/errors.js';
+// The one restJson1 call the relay makes (CreateStream), signed as the CLI commands sign theirs.
+import { signedPost } from '../commands/signed-post.js';
 import { Backoff, sleep } from './backoff.js';
 import { ClusterSplitter, type SourceCluster } from './cluster-splitter.js';
 import {
@@ -42,6 +45,8 @@ export interface RelayOptions extends SourceOptions {
   /** Source backoff (tests shorten it). */
   readonly sourceBackoff?: Backoff;
   readonly sendBackoff?: Backoff;
+  /** CreateStream (24 h retention) first, unless the stream exists. */
+  readonly create?: boolean;
 }
 
 export interface RelayStatus {
@@ -122,6 +127,15 @@ export class Relay {
   }
 
   private async runBoth(): Promise<void> {
+    if (this.options.create) {
+      try {
+        await createStreamUnlessExists(this.options);
+      } catch (err) {
+        this.failure = new Error(`cannot create stream ${this.options.stream}: ${(err as Error).message}`);
+        this.setState('failed');
+        throw this.failure;
+      }
+    }
     const sending = this.sender.run();
     const sourcing = this.sourceLoop();
     try {
@@ -298,6 +312,16 @@ export class Relay {
   private setState(state: RelayState): void {
     this.state = state;
     this.onChange(this);
+  }
+}
+
+/** CreateStream with 24 h retention; an existing stream is fine. */
+export async function createStreamUnlessExists(options: RelayOptions): Promise<void> {
+  try {
+    await signedPost(options.endpoint, 'createStream', { StreamName: options.stream, DataRetentionInHours: 24 }, options.region);
+  } catch (err) {
+    if (err instanceof PutMediaHttpError && err.errorType === 'ResourceInUseException') return;
+    throw err;
   }
 }
 
