@@ -145,6 +145,9 @@ export function ffmpegArgs(options: SourceOptions, plan: AudioPlan): string[] {
     '-i', input,
     '-map', '0:v:0',
     '-c:v', 'copy',
+    // RTSP with B-frames: packets ahead of the first timed picture come without a timestamp,
+    // and the Matroska muxer ends the run on them; drop them (the relay starts at a key frame anyway).
+    '-bsf:v', 'noise=drop=eq(pts\\,nopts)',
     ...audio,
     '-f', 'matroska',
     '-cluster_size_limit', '50000000',
