@@ -29,13 +29,18 @@ export interface Timed {
 export class Timeline<T extends Timed> {
   private estimates: number[] = [];
   private held: Array<{ item: T; arrivedMs: number }> = [];
-  /** Just after the last frame of the last fragment handed out (epoch ms). */
+  /** Earliest start for the next fragment of this run: just after the last one's last frame. */
   private lastEndMs = 0;
+  /** Where the last fragment handed out ends, its last frame's duration included. */
+  private lastFullEndMs = 0;
 
   /** A new ffmpeg run: its clock starts wherever it likes. Returns what was still held. */
   newRun(): Array<{ item: T; startMs: number }> {
     const out = this.flush();
     this.estimates = [];
+    // A new run has no timing relation to the last one: its first fragment starts after the
+    // previous one's end, not within its last frame's duration.
+    this.lastEndMs = this.lastFullEndMs;
     return out;
   }
 
@@ -59,6 +64,7 @@ export class Timeline<T extends Timed> {
     let start = Math.round(item.sourceMs + offset);
     if (start < this.lastEndMs) start = this.lastEndMs;
     this.lastEndMs = start + Math.floor(item.lastFrameMs) + 1;
+    this.lastFullEndMs = start + Math.ceil(item.durationMs);
     return start;
   }
 }

@@ -45,11 +45,12 @@ export interface Camera {
 }
 
 /** A test-pattern RTSP camera; `args` go to rtsp-server.py (--bframes, --size, --gop, --fps). */
-export async function startCamera(args: string[] = [], port = 0): Promise<Camera> {
+export async function startCamera(args: string[] = [], port = 0): Promise<Camera & { startWith(args: string[]): Promise<void> }> {
   let child: ChildProcess | undefined;
   let bound = port;
+  let current = args;
   const start = async () => {
-    const c = spawn(PYTHON, [RTSP_SERVER, String(bound), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const c = spawn(PYTHON, [RTSP_SERVER, String(bound), ...current], { stdio: ['ignore', 'pipe', 'pipe'] });
     child = c;
     let out = '';
     let err = '';
@@ -78,6 +79,11 @@ export async function startCamera(args: string[] = [], port = 0): Promise<Camera
       await exited;
     },
     start,
+    /** Starts it again on the same port with other arguments (another resolution, say). */
+    async startWith(next: string[]) {
+      current = next;
+      await start();
+    },
   };
 }
 
