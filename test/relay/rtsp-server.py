@@ -18,6 +18,7 @@ p.add_argument('--size', default='320x240')
 p.add_argument('--gop', type=int, default=15)
 p.add_argument('--fps', type=int, default=15)
 p.add_argument('--no-audio', action='store_true')
+p.add_argument('--file', help='re-serve this MP4 (H.264 + AAC) instead of encoding a test pattern')
 a = p.parse_args()
 w, h = a.size.split('x')
 
@@ -26,6 +27,10 @@ video = (f'videotestsrc is-live=true pattern=ball ! video/x-raw,width={w},height
          f'x264enc tune={"zerolatency" if a.bframes == 0 else "0"} speed-preset=ultrafast key-int-max={a.gop} '
          f'bframes={a.bframes} b-adapt=false ! video/x-h264,profile=main ! rtph264pay name=pay0 pt=96 config-interval=-1')
 audio = '' if a.no_audio else ' audiotestsrc is-live=true wave=sine ! audioconvert ! audioresample ! audio/x-raw,rate=44100,channels=1 ! avenc_aac ! rtpmp4gpay name=pay1 pt=97'
+if a.file:
+    # No encoding on the machine: the file's H.264 and AAC as they are, paced by the pipeline clock.
+    video = f'filesrc location={a.file} ! qtdemux name=d d.video_0 ! queue ! h264parse ! rtph264pay name=pay0 pt=96 config-interval=-1'
+    audio = ' d.audio_0 ! queue ! aacparse ! rtpmp4gpay name=pay1 pt=97'
 server = GstRtspServer.RTSPServer()
 server.set_address('127.0.0.1')
 server.set_service(str(a.port))
