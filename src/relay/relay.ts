@@ -65,6 +65,8 @@ export interface RelayStatus {
 }
 
 const RATE_WINDOW_MS = 10_000;
+/** Longest wait for a (re)started ffmpeg's first output. */
+const STARTUP_MS = 20_000;
 
 export class Relay {
   readonly buffer: FragmentBuffer;
@@ -253,8 +255,12 @@ export class Relay {
         child.kill('SIGKILL');
       }
     });
+    // Until ffmpeg's first output, allow for connecting and probing (seconds on RTSP), however
+    // short --stall is: a short stall limit must not kill every start-up.
+    let sawData = false;
+    child.stdout.once('data', () => (sawData = true));
     const watchdog = setInterval(() => {
-      if (Date.now() - lastData > stallMs) {
+      if (Date.now() - lastData > (sawData ? stallMs : Math.max(stallMs, STARTUP_MS))) {
         stalled = true;
         this.error(`source stalled: no frame for ${Math.round(stallMs / 1000)} s`);
         child.kill('SIGKILL');

@@ -39,6 +39,8 @@ export function relayToolsSkip(): string | false {
 export interface Camera {
   readonly url: string;
   readonly port: number;
+  /** Sends a signal to the server process (SIGSTOP/SIGCONT: a camera that stalls). */
+  signal(sig: NodeJS.Signals): void;
   stop(): Promise<void>;
   /** Starts it again on the same port. */
   start(): Promise<void>;
@@ -71,6 +73,9 @@ export async function startCamera(args: string[] = [], port = 0): Promise<Camera
     },
     get port() {
       return bound;
+    },
+    signal(sig: NodeJS.Signals) {
+      child?.kill(sig);
     },
     async stop() {
       if (!child || child.exitCode !== null) return;
@@ -129,7 +134,10 @@ export function startRelay(args: string[]): RelayProcess {
     exited,
     until(predicate, timeoutMs, what) {
       return new Promise((resolve, reject) => {
-        const deadline = setTimeout(() => reject(new Error(`relay: timed out waiting for ${what}; last status ${JSON.stringify(lines.at(-1))}; stderr ${stderr}`)), timeoutMs);
+        const deadline = setTimeout(() => {
+          child.kill('SIGKILL');
+          reject(new Error(`relay: timed out waiting for ${what}; last status ${JSON.stringify(lines.at(-1))}; stderr ${stderr}`));
+        }, timeoutMs);
         const check = () => {
           const hit = lines.find(predicate);
           if (hit) {
