@@ -6,7 +6,8 @@
  * probing a new connection releases its first GOPs in a burst, a busy machine delays a pipe), so
  * the offset is the smallest estimate of the last WINDOW Clusters: the source's own clock spaces
  * the frames, the wall clock keeps it honest (a camera clock that runs fast or slow is followed).
- * A run's first HOLD Clusters wait until the burst is over before any is mapped. Across runs and
+ * A run's first Clusters wait until one arrives at its own pace (the burst is over) before any is
+ * mapped (at most HOLD of them). Across runs and
  * sessions timestamps never go back: a fragment starts after the previous one's last frame,
  * which is what KVS checks (4004) and what keeps playback ordered. (Not after its estimated end:
  * that one frame of slack per fragment is what lets a fast camera clock be pulled back to wall
@@ -17,7 +18,8 @@ import { readVintSize, vintWidth } from '../formats/matroska/vint.js';
 import { concatBytes } from '../formats/bytes/read.js';
 import { elementHeader, uintElement } from '../formats/matroska/writer.js';
 
-export const HOLD = 3;
+/** Most Clusters held while a run's start-up burst lasts. */
+export const HOLD = 8;
 export const WINDOW = 10;
 
 export interface Timed {
@@ -48,8 +50,13 @@ export class Timeline<T extends Timed> {
   add(item: T, arrivedMs: number): Array<{ item: T; startMs: number }> {
     this.estimates.push(arrivedMs - item.durationMs - item.sourceMs);
     if (this.estimates.length > WINDOW) this.estimates.shift();
+    const previous = this.held.at(-1);
     this.held.push({ item, arrivedMs });
-    return this.held.length >= HOLD || this.estimates.length > HOLD ? this.flush() : [];
+    if (this.estimates.length > this.held.length) return this.flush(); // live: nothing held
+    // Still in the start-up burst while Clusters come faster than their media lasts: the first
+    // one arriving at its own pace gives an honest estimate, and releases the others with it.
+    const paced = previous !== undefined && arrivedMs - previous.arrivedMs >= item.durationMs / 2;
+    return paced || this.held.length >= HOLD ? this.flush() : [];
   }
 
   /** Maps everything held (the end of a run). */
