@@ -6,6 +6,11 @@ import { addGetClipCommand } from './commands/get-clip.js';
 import { addGetImagesCommand } from './commands/get-images.js';
 import { addListFragmentsCommand } from './commands/list-fragments.js';
 import { addPutMediaCommand } from './commands/put-media.js';
+import { addRelayCommand, parseDuration } from './commands/relay.js';
+import { UsageError } from './commands/put-media.js';
+import { loadRelaysConfig, RelayConfigError } from './relay/config.js';
+import { relayMetrics } from './relay/metrics.js';
+import { Relay } from './relay/relay.js';
 import { exitQuietlyWhenStdoutCloses } from './commands/stdout.js';
 
 const program = new Command('openkvs')
@@ -51,6 +56,7 @@ const serveOptions: Option[] = [
   ),
   new Option('--insecure', 'allow a non-loopback bind without credentials').env('OPENKVS_INSECURE'),
   new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('OPENKVS_LOG_LEVEL').default('info'),
+  new Option('--relays <file>', 'run the relays of this relays.yaml in the server process (see `openkvs relay --config`)').env('OPENKVS_RELAYS'),
 ];
 
 const serve = program.command('serve').description('start the server (control plane, media and playback on one port)');
@@ -78,9 +84,15 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     logLevel: flags['logLevel'],
   };
   try {
-    const server = await startServer(resolveOptions(raw));
+    const relaysFile = typeof flags['relays'] === 'string' ? flags['relays'] : undefined;
+    const relays: Relay[] = [];
+    const server = await startServer(resolveOptions(raw), relaysFile ? { metrics: () => relayMetrics(relays.map((r) => r.status())) } : {});
+    if (relaysFile) relays.push(...startServerRelays(relaysFile, server.url));
     const stop = () => {
-      void server.close().then(() => process.exit(0));
+      // Relays first: their last fragments go to this server before it closes.
+      void Promise.all(relays.map((r) => r.stop()))
+        .then(() => server.close())
+        .then(() => process.exit(0));
     };
     process.once('SIGINT', stop);
     process.once('SIGTERM', stop);
@@ -99,11 +111,28 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
   }
 });
 
+/** `serve --relays`: each relay supervised on its own; one failing is logged, the others go on. */
+function startServerRelays(file: string, url: string): Relay[] {
+  let options;
+  try {
+    options = loadRelaysConfig(file, { endpoint: url, parseDuration });
+  } catch (err) {
+    if (err instanceof RelayConfigError || err instanceof UsageError) throw new ConfigError(err.message);
+    throw err;
+  }
+  return options.map((o) => {
+    const relay = new Relay(o);
+    relay.run().catch((err: unknown) => process.stderr.write(`openkvs: relay ${relay.name} stopped: ${(err as Error).message}\n`));
+    return relay;
+  });
+}
+
 // The client commands write results to stdout; the server logs there and keeps running.
 program.hook('preAction', (_program, command) => {
   if (command.name() !== 'serve') exitQuietlyWhenStdoutCloses();
 });
 addPutMediaCommand(program);
+addRelayCommand(program);
 addGetClipCommand(program);
 addGetImagesCommand(program);
 addListFragmentsCommand(program);

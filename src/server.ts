@@ -57,6 +57,8 @@ export interface ServerDeps {
   readonly metricsMaxStreams?: number;
   /** The built console (default: dist/console beside dist/src). */
   readonly consoleDir?: string;
+  /** More Prometheus text for GET /metrics, after openkvs's own (serve --relays: each relay's state). */
+  readonly metrics?: () => string;
 }
 
 /** Opens storage, binds the port and starts serving every KVS API on it. */
@@ -99,7 +101,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const routes: RouteTables = {
     operations: buildRoutes(),
     playback: buildPlaybackRoutes(),
-    operability: buildOperabilityRoutes(app, { secured: options.credentialsFile !== undefined, metricsToken: options.metricsToken }),
+    operability: buildOperabilityRoutes(app, { secured: options.credentialsFile !== undefined, metricsToken: options.metricsToken, extraMetrics: deps.metrics }),
     site: serveStaticConsole(deps.consoleDir ?? DEFAULT_CONSOLE_DIR),
   };
   const handler = createRequestHandler(app, routes, authenticate, createCors(options.corsOrigins));

@@ -19,6 +19,8 @@ export interface OperabilityOptions {
   readonly secured: boolean;
   readonly metricsToken: string | undefined;
   readonly readyTimeoutMs?: number;
+  /** Prometheus text appended to openkvs's own (the relays' state with serve --relays). */
+  readonly extraMetrics?: (() => string) | undefined;
 }
 
 export const READY_TIMEOUT_MS = 2_000;
@@ -49,7 +51,7 @@ export function buildOperabilityRoutes(app: AppContext, options: OperabilityOpti
           res.setHeader('www-authenticate', 'Bearer realm="openkvs metrics"');
           return sendText(res, refusal, 'text/plain; charset=utf-8', `${refusal === 401 ? 'bearer token required' : 'forbidden'}\n`);
         }
-        sendText(res, 200, app.metrics.contentType, await app.metrics.text());
+        sendText(res, 200, app.metrics.contentType, (await app.metrics.text()) + (options.extraMetrics?.() ?? ''));
       },
     ],
   ]);

@@ -1,0 +1,106 @@
+/**
+ * Source clock → ABSOLUTE producer timestamps (epoch ms). ffmpeg hands over a Cluster only when
+ * the next key frame arrives, so a Cluster's start happened about its duration before it reached
+ * us: each Cluster gives an estimate of the offset between the source clock and wall time
+ * (arrival − duration − source time). Late arrivals only make that estimate too large (ffmpeg
+ * probing a new connection releases its first GOPs in a burst, a busy machine delays a pipe), so
+ * the offset is the smallest estimate of the last WINDOW Clusters: the source's own clock spaces
+ * the frames, the wall clock keeps it honest (a camera clock that runs fast or slow is followed).
+ * A run's first Clusters wait until one arrives at its own pace (the burst is over) before any is
+ * mapped (at most HOLD of them). Across runs and
+ * sessions timestamps never go back: a fragment starts after the previous one's last frame,
+ * which is what KVS checks (4004) and what keeps playback ordered. (Not after its estimated end:
+ * that one frame of slack per fragment is what lets a fast camera clock be pulled back to wall
+ * time instead of running ahead for ever.)
+ */
+import { MatroskaId } from '../formats/matroska/ids.js';
+import { readVintSize, vintWidth } from '../formats/matroska/vint.js';
+import { concatBytes } from '../formats/bytes/read.js';
+import { elementHeader, uintElement } from '../formats/matroska/writer.js';
+
+/** Most Clusters held while a run's start-up burst lasts. */
+export const HOLD = 8;
+export const WINDOW = 10;
+
+export interface Timed {
+  readonly sourceMs: number;
+  readonly durationMs: number;
+  readonly lastFrameMs: number;
+}
+
+export class Timeline<T extends Timed> {
+  private estimates: number[] = [];
+  private held: Array<{ item: T; arrivedMs: number }> = [];
+  /** Earliest start for the next fragment of this run: just after the last one's last frame. */
+  private lastEndMs = 0;
+  /** Where the last fragment handed out ends, its last frame's duration included. */
+  private lastFullEndMs = 0;
+
+  /** A new ffmpeg run: its clock starts wherever it likes. Returns what was still held. */
+  newRun(): Array<{ item: T; startMs: number }> {
+    const out = this.flush();
+    this.estimates = [];
+    // A new run has no timing relation to the last one: its first fragment starts after the
+    // previous one's end, not within its last frame's duration.
+    this.lastEndMs = this.lastFullEndMs;
+    return out;
+  }
+
+  /** A Cluster that arrived at `arrivedMs`; returns the Clusters that can now be timestamped. */
+  add(item: T, arrivedMs: number): Array<{ item: T; startMs: number }> {
+    this.estimates.push(arrivedMs - item.durationMs - item.sourceMs);
+    if (this.estimates.length > WINDOW) this.estimates.shift();
+    const previous = this.held.at(-1);
+    this.held.push({ item, arrivedMs });
+    if (this.estimates.length > this.held.length) return this.flush(); // live: nothing held
+    // Still in the start-up burst while Clusters come faster than their media lasts: the first
+    // one arriving at its own pace gives an honest estimate, and releases the others with it.
+    const paced = previous !== undefined && arrivedMs - previous.arrivedMs >= item.durationMs / 2;
+    return paced || this.held.length >= HOLD ? this.flush() : [];
+  }
+
+  /** Maps everything held (the end of a run). */
+  flush(): Array<{ item: T; startMs: number }> {
+    const offset = Math.min(...this.estimates);
+    const out = this.held.map(({ item }) => ({ item, startMs: this.place(item, offset) }));
+    this.held = [];
+    return out;
+  }
+
+  private place(item: T, offset: number): number {
+    let start = Math.round(item.sourceMs + offset);
+    if (start < this.lastEndMs) start = this.lastEndMs;
+    this.lastEndMs = start + Math.floor(item.lastFrameMs) + 1;
+    this.lastFullEndMs = start + Math.ceil(item.durationMs);
+    return start;
+  }
+}
+
+/**
+ * The Cluster with its Timestamp replaced by `timestampMs` (in the stream's TimecodeScale ticks),
+ * other children unchanged: block timecodes are relative to the Cluster, so they stay valid.
+ */
+export function rewriteClusterTimestamp(cluster: Uint8Array, timestampTicks: number): Uint8Array {
+  const idWidth = 4; // Cluster's ID is 4 octets
+  const sizeWidth = vintWidth(cluster[idWidth]!);
+  const dataStart = idWidth + sizeWidth;
+  const parts: Uint8Array[] = [uintElement(MatroskaId.Timestamp, timestampTicks)];
+  let at = dataStart;
+  while (at < cluster.length) {
+    const idW = vintWidth(cluster[at]!);
+    const id = readId(cluster, at, idW);
+    const sW = vintWidth(cluster[at + idW]!);
+    const size = readVintSize(cluster, at + idW, sW);
+    const end = size < 0 ? cluster.length : at + idW + sW + size;
+    if (id !== MatroskaId.Timestamp) parts.push(cluster.subarray(at, end));
+    at = end;
+  }
+  const body = concatBytes(parts);
+  return concatBytes([elementHeader(MatroskaId.Cluster, body.length), body]);
+}
+
+function readId(bytes: Uint8Array, at: number, width: number): number {
+  let id = 0;
+  for (let i = 0; i < width; i++) id = id * 256 + bytes[at + i]!;
+  return id;
+}
