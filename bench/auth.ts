@@ -22,10 +22,9 @@ import { parseArgs } from 'node:util';
 import { compilePolicy, decideAll, variablesFor } from '../src/access/evaluate.js';
 import { parsePolicy } from '../src/access/policy.js';
 import { signRequest, type AwsCredentials } from '../src/client/sigv4-sign.js';
-import { formatFragmentNumber, type NewFragment } from '../src/domain/fragment.js';
-import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
 import { REPO_ROOT, spawnServer } from '../test/helpers/process.js';
 import { BENCH_KEYS, benchCredentialsFile, benchPolicy } from './auth-policy.js';
+import { seedListedStream } from './index-fixture.js';
 import { median, showStats, stats, type Stats } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -65,39 +64,6 @@ function benchEvaluation(): void {
   // Without the decision memory: every statement walked on every call.
   time('first time (every statement evaluated)', { statements: compiled.statements }, 20_000);
   time('asked again (remembered decision)', compiled, 1_000_000);
-}
-
-/** The stream straight into the index, as bench/list.ts seeds it. */
-async function seed(dataDir: string): Promise<void> {
-  const index = SqliteIndexStore.open(path.join(dataDir, 'index.sqlite'));
-  try {
-    const stream = await index.createStream(
-      {
-        name: STREAM, arn: `arn:aws:kinesisvideo:us-east-1:000000000000:stream/${STREAM}/${BASE_MS}`,
-        deviceName: null, mediaType: 'video/h264', kmsKeyId: 'arn:aws:kms:us-east-1:000000000000:alias/aws/kinesisvideo',
-        version: 'v1', status: 'ACTIVE', creationTimeMs: BASE_MS, dataRetentionInHours: 87_600, storageTier: 'HOT',
-        imageGenerationConfiguration: null, notificationConfiguration: null,
-      },
-      {},
-    );
-    if (!stream) throw new Error('stream exists');
-    const headerId = await index.putTrackHeader('sha256:bench-auth', new Uint8Array(700));
-    const first = await index.reserveFragmentSequence(FRAGMENTS);
-    for (let at = 0; at < FRAGMENTS; at += 1000) {
-      const batch: NewFragment[] = [];
-      for (let i = at; i < Math.min(FRAGMENTS, at + 1000); i++) {
-        batch.push({
-          streamId: stream.streamId, fragmentNumber: formatFragmentNumber(first + BigInt(i)), clusterTimecode: i * 2000,
-          producerTimestampMs: BASE_MS + i * 2000, serverTimestampMs: BASE_MS + i * 2000 + 350, durationMs: 2000,
-          size: 480_000, headerId, location: { key: `streams/${stream.streamId}/${String(1 + Math.floor(i / 130)).padStart(10, '0')}.seg`, offset: (i % 130) * 500_000 },
-          frameIndex: new Uint8Array(0), tags: [],
-        });
-      }
-      await index.commitFragments(batch);
-    }
-  } finally {
-    await index.close();
-  }
 }
 
 const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
@@ -178,7 +144,7 @@ async function main(): Promise<void> {
   benchEvaluation();
   const dataDir = await mkdtemp(path.join(args.dir ?? tmpdir(), 'openkvs-bench-auth-'));
   try {
-    await seed(dataDir);
+    await seedListedStream(dataDir, STREAM, FRAGMENTS, BASE_MS);
     await writeFile(path.join(dataDir, 'policy.json'), benchPolicy(STATEMENTS, 'cam-'));
     const credentials = benchCredentialsFile();
     await writeFile(path.join(dataDir, 'credentials'), args['no-policy-control'] ? credentials.replace('policy=policy.json\n', '') : credentials);

@@ -25,9 +25,8 @@ import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { createInterface } from 'node:readline';
 import { parseArgs } from 'node:util';
-import { formatFragmentNumber, type NewFragment } from '../src/domain/fragment.js';
-import { encodeFrameIndex } from '../src/domain/frame-index.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
+import { seedListedStream } from './index-fixture.js';
 import { REPO_ROOT, spawnServer } from '../test/helpers/process.js';
 import { showStats, stats, type Stats } from './stats.js';
 
@@ -45,48 +44,6 @@ const TARGET_P99_MS = 20;
 const STREAM = 'bench-list';
 const BASE_MS = 1_700_000_000_000;
 const CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
-
-/** A 2-s fragment at 30 fps: 60 frame-index entries (1.2 KB), as the ingest stores them. */
-function frameIndex(seed: number): Uint8Array {
-  return encodeFrameIndex(
-    Array.from({ length: 60 }, (_, i) => ({ track: 1, timecode: i * 33, duration: 33, key: i === 0, offset: 200 + i * 8000, size: 7900 + ((seed + i) % 97) })),
-  );
-}
-
-/** Seeds the stream through commitFragments in batches of 1000; returns how long it took. */
-async function seed(dataDir: string): Promise<number> {
-  const index = SqliteIndexStore.open(path.join(dataDir, 'index.sqlite'));
-  const t0 = performance.now();
-  try {
-    const stream = await index.createStream(
-      {
-        name: STREAM, arn: `arn:aws:kinesisvideo:us-east-1:000000000000:stream/${STREAM}/${BASE_MS}`,
-        deviceName: null, mediaType: 'video/h264', kmsKeyId: 'arn:aws:kms:us-east-1:000000000000:alias/aws/kinesisvideo',
-        version: 'v1', status: 'ACTIVE', creationTimeMs: BASE_MS, dataRetentionInHours: 87_600, storageTier: 'HOT',
-        imageGenerationConfiguration: null, notificationConfiguration: null,
-      },
-      {},
-    );
-    if (!stream) throw new Error('stream exists');
-    const headerId = await index.putTrackHeader('sha256:bench-list', new Uint8Array(700));
-    const first = await index.reserveFragmentSequence(FRAGMENTS);
-    for (let at = 0; at < FRAGMENTS; at += 1000) {
-      const batch: NewFragment[] = [];
-      for (let i = at; i < Math.min(FRAGMENTS, at + 1000); i++) {
-        batch.push({
-          streamId: stream.streamId, fragmentNumber: formatFragmentNumber(first + BigInt(i)), clusterTimecode: i * 2000,
-          producerTimestampMs: BASE_MS + i * 2000, serverTimestampMs: BASE_MS + i * 2000 + 350 + (i % 7), durationMs: 2000,
-          size: 480_000 + (i % 1000), headerId, location: { key: `streams/${stream.streamId}/${String(1 + Math.floor(i / 130)).padStart(10, '0')}.seg`, offset: (i % 130) * 500_000 },
-          frameIndex: frameIndex(i), tags: [],
-        });
-      }
-      await index.commitFragments(batch);
-    }
-    return performance.now() - t0;
-  } finally {
-    await index.close();
-  }
-}
 
 type Lister = (index: SqliteIndexStore, streamId: number, afterNumber: string | undefined) => Promise<{ fragmentNumber: string }[]>;
 
@@ -191,7 +148,7 @@ async function main(): Promise<void> {
   const dataDir = await mkdtemp(path.join(args.dir ?? tmpdir(), 'openkvs-bench-list-'));
   try {
     console.log(`ListFragments over one stream of ${FRAGMENTS} fragments, pages of ${PAGE}, ${ROUNDS} rounds; node ${process.version}; load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
-    console.log(`  seeded through IndexStore.commitFragments in ${(await seed(dataDir) / 1000).toFixed(1)} s`);
+    console.log(`  seeded through IndexStore.commitFragments in ${(await seedListedStream(dataDir, STREAM, FRAGMENTS, BASE_MS) / 1000).toFixed(1)} s`);
     const records: Lister = (index, streamId, afterNumber) => index.listFragments(streamId, { afterNumber, limit: PAGE + 1 });
     const summaries: Lister = (index, streamId, afterNumber) => index.listFragmentSummaries(streamId, { afterNumber, limit: PAGE + 1 });
     console.log(`  (1) index alone, listFragments (full records), pages of ${PAGE + 1}: ${showStats(await benchIndex(dataDir, records))}`);
