@@ -3,9 +3,9 @@
  * ListFragments over the last minute, then the last hour), whether a producer is connected now
  * (derived: KVS has no API for it), and a recent thumbnail (GetImages).
  */
-import { GetImagesCommand, ListFragmentsCommand, type Fragment } from '@aws-sdk/client-kinesis-video-archived-media';
+import { GetImagesCommand, type Fragment } from '@aws-sdk/client-kinesis-video-archived-media';
 import type { Kvs } from './api';
-import type { Newest } from './fragments';
+import { fragmentPages, type Newest } from './fragments';
 
 /** At most this many detail requests at once, whatever the number of rows in view. */
 const MAX_CONCURRENT = 4;
@@ -33,25 +33,13 @@ export async function newestFragment(kvs: Kvs, stream: string, windows: readonly
   for (const back of windows) {
     const start = Date.now() - back;
     let best: Fragment | undefined;
-    let nextToken: string | undefined;
     let pages = 0;
-    do {
-      const page = await client.send(
-        new ListFragmentsCommand(
-          nextToken
-            ? { StreamName: stream, NextToken: nextToken, MaxResults: 1000 }
-            : {
-                StreamName: stream,
-                MaxResults: 1000,
-                FragmentSelector: { FragmentSelectorType: 'SERVER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(start), EndTimestamp: new Date(end) } },
-              },
-        ),
-      );
-      for (const f of page.Fragments ?? []) {
+    for await (const fragments of fragmentPages(client, stream, 'SERVER_TIMESTAMP', start, end)) {
+      for (const f of fragments) {
         if (!best || (f.ServerTimestamp?.getTime() ?? 0) > (best.ServerTimestamp?.getTime() ?? 0)) best = f;
       }
-      nextToken = page.NextToken ?? undefined;
-    } while (nextToken && ++pages < 4);
+      if (++pages >= 4) break;
+    }
     if (best?.ServerTimestamp && best.ProducerTimestamp) {
       return { serverMs: best.ServerTimestamp.getTime(), producerMs: best.ProducerTimestamp.getTime(), durationMs: best.FragmentLengthInMilliseconds ?? 0 };
     }

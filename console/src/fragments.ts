@@ -4,7 +4,7 @@
  * node each). Filled progressively from ListFragments pages; the timeline summarises it per
  * pixel column.
  */
-import { ListFragmentsCommand, type Fragment } from '@aws-sdk/client-kinesis-video-archived-media';
+import { ListFragmentsCommand, type Fragment, type KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
 import type { Kvs } from './api';
 
 interface Chunk {
@@ -174,6 +174,38 @@ export const CLIP_MAX_BYTES = 100 * 1024 * 1024;
 export const CLIP_MAX_SPAN_MS = 24 * 3600 * 1000;
 
 /**
+ * The fragments of `streamName` whose `by` timestamp lies in [fromMs, toMs], one ListFragments page
+ * (at most 1000) at a time, following NextToken; stops asking once `signal` is aborted.
+ */
+export async function* fragmentPages(
+  client: KinesisVideoArchivedMediaClient,
+  streamName: string,
+  by: 'PRODUCER_TIMESTAMP' | 'SERVER_TIMESTAMP',
+  fromMs: number,
+  toMs: number,
+  signal?: AbortSignal,
+): AsyncGenerator<Fragment[]> {
+  let nextToken: string | undefined;
+  do {
+    if (signal?.aborted) return;
+    const page = await client.send(
+      new ListFragmentsCommand(
+        nextToken
+          ? { StreamName: streamName, NextToken: nextToken, MaxResults: 1000 }
+          : {
+              StreamName: streamName,
+              MaxResults: 1000,
+              FragmentSelector: { FragmentSelectorType: by, TimestampRange: { StartTimestamp: new Date(fromMs), EndTimestamp: new Date(toMs) } },
+            },
+      ),
+      { abortSignal: signal },
+    );
+    yield page.Fragments ?? [];
+    nextToken = page.NextToken ?? undefined;
+  } while (nextToken);
+}
+
+/**
  * Loads [fromMs, toMs] into `set` from ListFragments pages: the newest `firstWindowMs` first (the
  * first screen), then the rest in windows loaded `concurrency` at a time, newest first, each page
  * added as it arrives. Resolves when all is loaded or `signal` aborts.
@@ -191,26 +223,12 @@ export async function loadArchive(
   let loadedMs = 0;
   const totalMs = toMs - fromMs;
   const loadWindow = async (a: number, b: number) => {
-    let nextToken: string | undefined;
-    do {
-      if (options.signal.aborted) return;
-      const page = await client.send(
-        new ListFragmentsCommand(
-          nextToken
-            ? { StreamName: streamName, NextToken: nextToken, MaxResults: 1000 }
-            : {
-                StreamName: streamName,
-                MaxResults: 1000,
-                FragmentSelector: { FragmentSelectorType: 'PRODUCER_TIMESTAMP', TimestampRange: { StartTimestamp: new Date(a), EndTimestamp: new Date(b) } },
-              },
-        ),
-        { abortSignal: options.signal },
-      );
+    for await (const fragments of fragmentPages(client, streamName, 'PRODUCER_TIMESTAMP', a, b, options.signal)) {
       pages++;
-      set.add(a, page.Fragments ?? []);
-      nextToken = page.NextToken ?? undefined;
+      set.add(a, fragments);
       options.onProgress({ loadedMs, totalMs, pages });
-    } while (nextToken);
+    }
+    if (options.signal.aborted) return;
     loadedMs += b - a;
     options.onProgress({ loadedMs, totalMs, pages });
   };
@@ -237,26 +255,9 @@ export async function loadArchive(
 /** New fragments since `sinceMs` (producer time), for the live edge of the timeline. */
 export async function loadRecent(kvs: Kvs, streamName: string, set: FragmentSet, windowKey: number, sinceMs: number, signal: AbortSignal): Promise<void> {
   const client = await kvs.archived(streamName, 'LIST_FRAGMENTS');
-  let nextToken: string | undefined;
-  do {
-    const page = await client.send(
-      new ListFragmentsCommand(
-        nextToken
-          ? { StreamName: streamName, NextToken: nextToken, MaxResults: 1000 }
-          : {
-              StreamName: streamName,
-              MaxResults: 1000,
-              FragmentSelector: {
-                FragmentSelectorType: 'PRODUCER_TIMESTAMP',
-                TimestampRange: { StartTimestamp: new Date(sinceMs), EndTimestamp: new Date(Date.now() + 60_000) },
-              },
-            },
-      ),
-      { abortSignal: signal },
-    );
-    set.add(windowKey, page.Fragments ?? [], true);
-    nextToken = page.NextToken ?? undefined;
-  } while (nextToken);
+  for await (const fragments of fragmentPages(client, streamName, 'PRODUCER_TIMESTAMP', sinceMs, Date.now() + 60_000, signal)) {
+    set.add(windowKey, fragments, true);
+  }
 }
 
 export interface ClipPart {
