@@ -148,7 +148,7 @@ function ThemeToggle() {
     <label class="small theme">
       <span class="visually-hidden">Theme</span>
       <select value={theme} onChange={(e) => setTheme((e.currentTarget as HTMLSelectElement).value)} aria-label="Theme">
-        <option value="auto">Auto theme</option>
+        <option value="auto">Auto</option>
         <option value="light">Light</option>
         <option value="dark">Dark</option>
       </select>

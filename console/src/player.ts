@@ -87,13 +87,9 @@ export class Player {
     if (generation !== this.generation) return url;
     // The playlist starts with the fragment holding the instant, and hls.js puts the first
     // segment at time 0: the instant is that far in.
-    // Loading starts there explicitly (startLoad), not through the startPosition setting: with it,
-    // hls.js now and then began a session at its end (16 s into a 16-s playlist in the console
-    // test) rather than at the instant.
     const startPosition = Math.max(0, (atMs - startMs) / 1000);
-    const hls = this.attach(Hls, { autoStartLoad: false, maxBufferLength: 20 });
+    const hls = this.attach(Hls, { startPosition, maxBufferLength: 20 });
     hls.once(Hls.Events.MANIFEST_PARSED, () => {
-      hls.startLoad(startPosition);
       // The moment on screen is known once frames from the new position play, not before.
       this.video.addEventListener(
         'playing',
@@ -115,9 +111,6 @@ export class Player {
   private reset(state: PlayerState): number {
     this.hls?.destroy();
     this.hls = undefined;
-    // Back to an empty element: no position or frames left from the previous session.
-    this.video.removeAttribute('src');
-    this.video.load();
     this.onState(state);
     return ++this.generation;
   }

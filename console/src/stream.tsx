@@ -119,7 +119,12 @@ export function StreamPage(props: { kvs: Kvs; name: string }) {
   // The player, and what it shows: the delay behind the camera (live), the moment on screen.
   useEffect(() => {
     if (!video.current) return;
-    const p = new Player(video.current, setPlayerState);
+    // A new state is a new session: what was shown belongs to the old one (the live edge would
+    // otherwise stand for up to a tick as the moment an archive session starts at).
+    const p = new Player(video.current, (state) => {
+      setShown({});
+      setPlayerState(state);
+    });
     player.current = p;
     setPlayerReady(true);
     const timer = setInterval(() => {
