@@ -7,7 +7,7 @@ import { MkvParser } from '../formats/matroska/parser.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { KvsMetrics } from '../util/metrics.js';
-import { ChunkWindow } from './chunk-window.js';
+import { ChunkWindow, type HeldBytesMeter } from './chunk-window.js';
 import { FragmentAssembly, type SessionHeader } from './fragment-assembly.js';
 import type { IngestService } from './ingest-service.js';
 import { END_OF_FRAGMENT_TAG, MAX_METADATA_ITEMS, MAX_TRACKS } from './limits.js';
@@ -26,6 +26,8 @@ export interface SessionOptions {
   readonly send: (ack: Ack) => void;
   /** PutMedia.IncomingFragments, latencies and ErrorAcks. */
   readonly metrics?: KvsMetrics;
+  /** Where the bytes the session holds are counted (its share of the ingest memory budget). */
+  readonly meter?: HeldBytesMeter;
 }
 
 /** Longest possible element header (4-byte ID + 8-byte size): what must be kept between elements. */
@@ -55,7 +57,7 @@ export class PutMediaSession {
   private failure: IngestError | undefined;
 
   constructor(private readonly options: SessionOptions) {
-    this.window = new ChunkWindow(options.service.slabs);
+    this.window = new ChunkWindow(options.service.slabs, options.meter);
   }
 
   /** False once the session has ended with an ERROR ack. */
@@ -73,6 +75,8 @@ export class PutMediaSession {
         // turn per event (tens of thousands a second at 500 cameras).
         const pending = this.onEvent(event);
         if (pending) await pending;
+        // Ended from outside meanwhile (shed, credentials revoked): its bytes are gone.
+        if (!this.alive) return;
       }
       if (this.parser.atTopLevelBoundary && this.closing) this.finish(this.closing);
       this.open?.checkSize(this.window.end);
@@ -93,6 +97,7 @@ export class PutMediaSession {
       for (const event of this.parser.end()) {
         const pending = this.onEvent(event);
         if (pending) await pending;
+        if (!this.alive) return;
       }
       if (this.closing) this.finish(this.closing);
     });
@@ -105,6 +110,10 @@ export class PutMediaSession {
     this.options.log.info({ stream: this.options.stream.name, errorCode: error.errorCode, reason: error.message }, 'PutMedia error ack');
     this.options.send(errorAck(error, (this.open ?? this.closing)?.identity));
     this.options.metrics?.putMediaErrorAck(this.options.stream.name, error.errorCode);
+    // The fragment being assembled will never be finished: its bytes go back now, not when the
+    // response ends (fragments already handed to the committer keep theirs until durable).
+    this.open = this.closing = undefined;
+    this.window.close();
   }
 
   /** Resolves once every fragment handed to the committer has been acked or failed; the body is done with. */

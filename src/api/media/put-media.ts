@@ -72,6 +72,15 @@ export const putMedia: StreamOperation = {
     res.flushHeaders();
     const acks = new AckChannel(res, req);
     const send = acks.send;
+    // The memory budget may end a session it has kept from reading for too long (memory-budget.ts).
+    const account = ctx.ingest.budget.openAccount({
+      stream: stream.name,
+      shed: () => {
+        session.fail(new IngestError('INTERNAL_ERROR', 'the server is overloaded: the ingest memory budget kept this session from reading for too long'));
+        body.interrupt();
+      },
+    });
+    const body = new BodyReader(req, account);
     const session = new PutMediaSession({
       stream,
       timecodeType: headers.FragmentTimecodeType,
@@ -81,10 +90,10 @@ export const putMedia: StreamOperation = {
       log: ctx.log.child({ requestId: ctx.requestId, stream: stream.name }),
       send,
       metrics: ctx.metrics,
+      meter: account,
     });
     const connectionEnded = ctx.metrics.putMediaConnection(stream.name);
     try {
-      const body = new BodyReader(req);
       const unwatch = ctx.access.watch(stream.arn, () => {
         // KVS has no ack error for revoked credentials. 4003 MAX_CONNECTION_DURATION_REACHED is
         // its "the service ends this connection, reconnect" error: producers (Amazon's C producer)
@@ -96,9 +105,12 @@ export const putMedia: StreamOperation = {
       });
       const received = (bytes: number) => ctx.metrics.putMediaBytes(stream.name, bytes);
       const outcome = await feedSession(body, session, send, ctx.ingest.idle, received).finally(unwatch);
+      // Whatever is read from now on is discarded, not held.
+      body.leaveBudget();
       acks.release();
       await windDown(req, res, body, outcome, session, ctx.ingest.idle.windDown ?? WIND_DOWN);
     } finally {
+      body.leaveBudget();
       connectionEnded();
     }
   },
@@ -119,7 +131,7 @@ async function feedSession(
   try {
     for (;;) {
       const chunk = await body.read();
-      if (chunk === 'timeout') return 'idle';
+      if (chunk === 'timeout') return session.alive ? 'idle' : 'refused';
       if (chunk === 'broken') {
         // The producer went away mid-body; nobody may be left to read the ack, but the log says why.
         session.fail(new IngestError('STREAM_READ_ERROR', 'the request body broke off'));
