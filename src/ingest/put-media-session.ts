@@ -65,23 +65,44 @@ export class PutMediaSession {
     return this.failure === undefined;
   }
 
-  /** Feeds the next body chunk. */
-  async push(chunk: Uint8Array): Promise<void> {
-    if (!this.alive) return;
+  /**
+   * Feeds the next body chunk. Returns a promise only when an event has to wait (a block of
+   * fragment numbers, a track header): most chunks hold frames only and are handled without one,
+   * which spares two promises and their microtask turns per chunk (30 000 chunks a second at 1000
+   * cameras).
+   */
+  push(chunk: Uint8Array): Promise<void> | undefined {
+    if (!this.alive) return undefined;
     this.window.append(chunk);
-    await this.guard(async () => {
-      for (const event of this.parser.push(chunk)) {
-        // Most events are handled synchronously; awaiting only real promises saves a microtask
-        // turn per event (tens of thousands a second at 500 cameras).
-        const pending = this.onEvent(event);
-        if (pending) await pending;
-        // Ended from outside meanwhile (shed, credentials revoked): its bytes are gone.
-        if (!this.alive) return;
+    try {
+      const events = this.parser.push(chunk);
+      for (let i = 0; i < events.length; i++) {
+        const pending = this.onEvent(events[i]!);
+        if (pending) return this.guard(() => this.finishChunk(pending, events, i + 1));
       }
-      if (this.parser.atTopLevelBoundary && this.closing) this.finish(this.closing);
-      this.open?.checkSize(this.window.end);
-      this.window.discardBefore(this.oldestNeededOffset());
-    });
+      this.afterChunk();
+    } catch (err) {
+      this.failOn(err);
+    }
+    return undefined;
+  }
+
+  /** The rest of a chunk's events once `pending` (from the event before `next`) has settled. */
+  private async finishChunk(pending: Promise<void>, events: readonly MkvEvent[], next: number): Promise<void> {
+    await pending;
+    for (let i = next; i < events.length; i++) {
+      // Ended from outside meanwhile (shed, credentials revoked): its bytes are gone.
+      if (!this.alive) return;
+      const more = this.onEvent(events[i]!);
+      if (more) await more;
+    }
+    if (this.alive) this.afterChunk();
+  }
+
+  private afterChunk(): void {
+    if (this.parser.atTopLevelBoundary && this.closing) this.finish(this.closing);
+    this.open?.checkSize(this.window.end);
+    this.window.discardBefore(this.oldestNeededOffset());
   }
 
   /** Bytes before this offset belong to no fragment still being assembled. */
@@ -126,14 +147,19 @@ export class PutMediaSession {
     try {
       await work();
     } catch (err) {
-      if (err instanceof IngestError) this.fail(err);
-      else if (err instanceof MkvFormatError) this.fail(new IngestError('INVALID_MKV_DATA', err.message));
-      // The index could not be reached for a fragment number or a track header: storing failed.
-      else if (err instanceof ServiceUnavailableException) this.fail(new IngestError('ARCHIVAL_ERROR', err.message));
-      else {
-        this.options.log.error({ err }, 'PutMedia session failed');
-        this.fail(new IngestError('INTERNAL_ERROR', 'internal error'));
-      }
+      this.failOn(err);
+    }
+  }
+
+  /** Ends the session with the ERROR ack that fits what was thrown. */
+  private failOn(err: unknown): void {
+    if (err instanceof IngestError) this.fail(err);
+    else if (err instanceof MkvFormatError) this.fail(new IngestError('INVALID_MKV_DATA', err.message));
+    // The index could not be reached for a fragment number or a track header: storing failed.
+    else if (err instanceof ServiceUnavailableException) this.fail(new IngestError('ARCHIVAL_ERROR', err.message));
+    else {
+      this.options.log.error({ err }, 'PutMedia session failed');
+      this.fail(new IngestError('INTERNAL_ERROR', 'internal error'));
     }
   }
 

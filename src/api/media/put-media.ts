@@ -103,8 +103,11 @@ export const putMedia: StreamOperation = {
         session.fail(new IngestError('MAX_CONNECTION_DURATION_REACHED', 'the credentials of this connection were revoked'));
         body.interrupt();
       });
-      const received = (bytes: number) => ctx.metrics.putMediaBytes(stream.name, bytes);
-      const outcome = await feedSession(body, session, send, ctx.ingest.idle, received).finally(unwatch);
+      const received = batchedCount((bytes) => ctx.metrics.putMediaBytes(stream.name, bytes));
+      const outcome = await feedSession(body, session, send, ctx.ingest.idle, received.add).finally(() => {
+        received.flush();
+        unwatch();
+      });
       // Whatever is read from now on is discarded, not held.
       body.leaveBudget();
       acks.release();
@@ -115,6 +118,28 @@ export const putMedia: StreamOperation = {
     }
   },
 };
+
+/** Bytes between counter updates of PutMedia.IncomingBytes. */
+const COUNT_STEP_BYTES = 1024 * 1024;
+
+/**
+ * Adds up body bytes and hands them on every COUNT_STEP_BYTES and at `flush`: a labelled counter
+ * update per socket chunk was 1 % of the event loop at 500 cameras.
+ */
+function batchedCount(update: (bytes: number) => void) {
+  let pending = 0;
+  const flush = () => {
+    if (pending > 0) update(pending);
+    pending = 0;
+  };
+  return {
+    add: (bytes: number) => {
+      pending += bytes;
+      if (pending >= COUNT_STEP_BYTES) flush();
+    },
+    flush,
+  };
+}
 
 /** How the session stopped reading the body. */
 type BodyOutcome = 'complete' | 'refused' | 'idle' | 'broken';
@@ -140,7 +165,8 @@ async function feedSession(
       if (chunk === 'end') break;
       received(chunk.byteLength);
       idle.touch();
-      await session.push(chunk);
+      const pending = session.push(chunk);
+      if (pending) await pending;
       if (!session.alive) return 'refused';
     }
     await session.end();
