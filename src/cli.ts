@@ -54,7 +54,7 @@ const serveOptions: Option[] = [
   new Option('--metrics-token <token>', 'bearer token GET /metrics requires (default: none; with --credentials, /metrics then answers loopback clients only)').env(
     'OPENKVS_METRICS_TOKEN',
   ),
-  new Option('--ingest-memory-budget <MiB>', 'most PutMedia bytes held for fragments not yet durable, in MiB (default 320); past it producers are slowed by TCP backpressure').env(
+  new Option('--ingest-memory-budget <MiB>', 'most PutMedia bytes held for fragments not yet durable, in MiB (default 384); past it producers are slowed by TCP backpressure').env(
     'OPENKVS_INGEST_MEMORY_BUDGET',
   ),
   new Option('--insecure', 'allow a non-loopback bind without credentials').env('OPENKVS_INSECURE'),

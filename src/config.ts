@@ -61,10 +61,10 @@ export class ConfigError extends Error {}
 export const DEFAULT_PORT = 4570;
 /**
  * Sized for a 2-core box with 1000 cameras: each 2 Mbit/s camera holds its 2-s fragment while it
- * arrives (~250 KB on average, 500 KB at the end), so 1000 of them hold ~250 MB plus what waits
- * for its fsync.
+ * arrives (~250 KB on average, 500 KB at the end, plus part of a 64-KiB slab at either end), so
+ * 1000 of them hold ~330 MB, which must stay under 7/8 of the budget, plus what waits for its fsync.
  */
-export const DEFAULT_INGEST_MEMORY_BUDGET_MB = 320;
+export const DEFAULT_INGEST_MEMORY_BUDGET_MB = 384;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 

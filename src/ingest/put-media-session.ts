@@ -27,7 +27,13 @@ export interface SessionOptions {
   /** PutMedia.IncomingFragments, latencies and ErrorAcks. */
   readonly metrics?: KvsMetrics;
   /** Where the bytes the session holds are counted (its share of the ingest memory budget). */
-  readonly meter?: HeldBytesMeter;
+  readonly meter?: HeldBytesMeter & CommitBacklog;
+}
+
+/** Where the bytes of fragments handed to the committer and not yet durable are counted. */
+export interface CommitBacklog {
+  committing(bytes: number): void;
+  committed(bytes: number): void;
 }
 
 /** Longest possible element header (4-byte ID + 8-byte size): what must be kept between elements. */
@@ -262,6 +268,8 @@ export class PutMediaSession {
     this.options.send(fragmentAck('RECEIVED', fragment.identity));
     const receivedMs = this.options.clock.nowMs();
     const bytes = this.window.slice(fragment.startOffset, fragment.endOffset!);
+    const size = fragment.endOffset! - fragment.startOffset;
+    this.options.meter?.committing(size);
     const commit = this.options.service.committer
       .commit({ row: this.rowOf(fragment), bytes: bytes.views })
       .then(
@@ -280,6 +288,7 @@ export class PutMediaSession {
         () => this.fail(new IngestError('ARCHIVAL_ERROR', 'storing the fragment failed')),
       )
       .finally(() => {
+        this.options.meter?.committed(size);
         bytes.release();
         this.commits.delete(commit);
       });

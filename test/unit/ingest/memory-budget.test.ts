@@ -20,19 +20,37 @@ function setup(limitKb: number, throttleTimeoutMs = 60_000) {
 }
 
 describe('IngestBudget', () => {
-  test('below 7/8 everyone reads; between 7/8 and the limit only sessions under their share; at the limit nobody', () => {
+  test('below 7/8 everyone reads; between 7/8 and the limit only sessions with less than their share waiting for the committer; at the limit nobody', () => {
     const { budget, open } = setup(800);
-    const [big, small] = [open('big'), open('small')];
-    big.add(600 * KB);
-    assert.ok(big.allows() && small.allows(), 'below 700 KB');
-    small.add(150 * KB); // 750 KB held: in the band; the share is 400 KB
-    assert.ok(!big.allows(), 'the session holding the most stops');
-    assert.ok(small.allows(), 'a session under its share reads on');
-    small.add(50 * KB); // 800 KB: the limit
-    assert.ok(!small.allows() && !big.allows());
+    const [backlogged, assembling] = [open('backlogged'), open('assembling')];
+    backlogged.add(600 * KB);
+    backlogged.committing(500 * KB);
+    assert.ok(backlogged.allows() && assembling.allows(), 'below 700 KB');
+    assembling.add(150 * KB); // 750 KB held: in the band; the share is 400 KB
+    assert.ok(!backlogged.allows(), 'the session with the most waiting for the committer stops');
+    assert.ok(assembling.allows(), 'a session only assembling reads on');
+    assembling.add(50 * KB); // 800 KB: the limit
+    assert.ok(!assembling.allows() && !backlogged.allows());
     assert.equal(budget.heldBytes, 800 * KB);
-    big.remove(600 * KB);
+    backlogged.committed(500 * KB);
+    backlogged.remove(600 * KB);
     assert.equal(budget.heldBytes, 200 * KB);
+  });
+
+  test('fragments being assembled fill the budget and nothing is given back: the newest sessions are shed until the rest fit', async () => {
+    const { budget, shed, open } = setup(1024);
+    const accounts = ['old', 'middle', 'new'].map(open);
+    accounts.forEach((account) => {
+      account.add(350 * KB);
+      account.throttle(() => {});
+    });
+    const started = Date.now();
+    await until(() => shed.length > 0, 'a shed');
+    assert.ok(Date.now() - started >= 900, 'only after a second without progress');
+    // 1050 KB held; shedding "new" leaves 700 KB, under 7/8 (896 KB): one is enough.
+    await new Promise((r) => setTimeout(r, 50));
+    assert.deepEqual(shed, ['new']);
+    assert.equal(budget.shed, 1);
   });
 
   test('throttled sessions resume once bytes are given back, longest-open first, as many as the room allows', async () => {
@@ -40,6 +58,7 @@ describe('IngestBudget', () => {
     const accounts = ['a', 'b', 'c'].map(open);
     const resumed: string[] = [];
     accounts.forEach((account, i) => account.add([300, 300, 424][i]! * KB));
+    accounts[2]!.committing(400 * KB);
     // All three at the limit: throttled, newest first to show the order is by opening, not by throttling.
     // A resumed reader reads a socket chunk (64 KB here).
     for (const account of [...accounts].reverse()) {
@@ -52,7 +71,8 @@ describe('IngestBudget', () => {
     await new Promise((r) => setTimeout(r, 30));
     assert.deepEqual(resumed, [], 'nobody resumes while the budget is spent');
     // 250 KB back: 774 KB held. a and b resume (774 and 838 KB projected, under 7/8 = 896 KB);
-    // then 902 KB are projected, in the band, where c holds more than its share (1024 / 3 KB).
+    // then 902 KB are projected, in the band, where c has more than its share (1024 / 3 KB)
+    // waiting for the committer.
     accounts[1]!.remove(250 * KB);
     await until(() => resumed.length >= 2, 'two resumes');
     await new Promise((r) => setTimeout(r, 30));
