@@ -60,9 +60,10 @@ export class ConfigError extends Error {}
 
 export const DEFAULT_PORT = 4570;
 /**
- * Sized for a 2-core box with 1000 cameras: each 2 Mbit/s camera holds its 2-s fragment while it
- * arrives (~250 KB on average, 500 KB at the end, plus part of a 64-KiB slab at either end), so
- * 1000 of them hold ~330 MB, which must stay under 7/8 of the budget, plus what waits for its fsync.
+ * Sized for a 2-core box: each 2 Mbit/s camera holds its 2-s fragment while it arrives (~250 KB on
+ * average, 500 KB at the end, plus part of a 64-KiB slab at either end), so 1000 cameras hold
+ * ~330 MB, which stays under 7/8 of 384 MiB; this box runs out of CPU long before (~600 cameras,
+ * bench/README.md). The process itself takes ~300 MB more at 1000 connections.
  */
 export const DEFAULT_INGEST_MEMORY_BUDGET_MB = 384;
 

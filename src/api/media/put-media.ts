@@ -72,11 +72,11 @@ export const putMedia: StreamOperation = {
     res.flushHeaders();
     const acks = new AckChannel(res, req);
     const send = acks.send;
-    // The memory budget may end a session it has kept from reading for too long (memory-budget.ts).
+    // The memory budget may end a session it cannot serve (memory-budget.ts says when).
     const account = ctx.ingest.budget.openAccount({
       stream: stream.name,
       shed: () => {
-        session.fail(new IngestError('INTERNAL_ERROR', 'the server is overloaded: the ingest memory budget kept this session from reading for too long'));
+        session.fail(new IngestError('INTERNAL_ERROR', 'the server is overloaded: the ingest memory budget cannot serve this session'));
         body.interrupt();
       },
     });
