@@ -4,7 +4,7 @@ import type { Logger } from '../util/logger.js';
 export interface BudgetAccountOptions {
   /** The session's stream, for log lines. */
   readonly stream: string;
-  /** The session was throttled for longer than the budget's throttle timeout and must end (ERROR ack). */
+  /** The budget cannot serve the session (see IngestBudget): it must end with an ERROR ack. */
   readonly shed: () => void;
 }
 
