@@ -54,6 +54,9 @@ const serveOptions: Option[] = [
   new Option('--metrics-token <token>', 'bearer token GET /metrics requires (default: none; with --credentials, /metrics then answers loopback clients only)').env(
     'OPENKVS_METRICS_TOKEN',
   ),
+  new Option('--ingest-memory-budget <MiB>', 'most PutMedia bytes held for fragments not yet durable, in MiB (default 384); past it producers are slowed by TCP backpressure').env(
+    'OPENKVS_INGEST_MEMORY_BUDGET',
+  ),
   new Option('--insecure', 'allow a non-loopback bind without credentials').env('OPENKVS_INSECURE'),
   new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('OPENKVS_LOG_LEVEL').default('info'),
   new Option('--relays <file>', 'run the relays of this relays.yaml in the server process (see `openkvs relay --config`)').env('OPENKVS_RELAYS'),
@@ -80,6 +83,7 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     sessionSecret: flags['sessionSecret'],
     corsOrigins: flags['corsOrigins'],
     metricsToken: flags['metricsToken'],
+    ingestMemoryBudgetMb: flags['ingestMemoryBudget'],
     insecure: flags['insecure'],
     logLevel: flags['logLevel'],
   };

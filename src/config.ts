@@ -34,6 +34,11 @@ export interface ServerOptions {
    * it, in open mode anyone who reaches the port.
    */
   readonly metricsToken: string | undefined;
+  /**
+   * Most bytes PutMedia holds for fragments not yet durable; past it the sockets of the sessions
+   * holding the most are not read (ingest/memory-budget.ts).
+   */
+  readonly ingestMemoryBudgetBytes: number;
   /** Allows a non-loopback bind without credentials. */
   readonly insecure: boolean;
   readonly logLevel: LogLevel;
@@ -41,18 +46,26 @@ export interface ServerOptions {
 
 /** The S3 options arrive as flat flags: --s3-endpoint, --s3-region, --s3-force-path-style, --s3-checksum, --s3-request-timeout. */
 type RawOptionName =
-  | Exclude<keyof ServerOptions, 's3'>
+  | Exclude<keyof ServerOptions, 's3' | 'ingestMemoryBudgetBytes'>
   | 's3Endpoint'
   | 's3Region'
   | 's3ForcePathStyle'
   | 's3Checksum'
-  | 's3RequestTimeout';
+  | 's3RequestTimeout'
+  | 'ingestMemoryBudgetMb';
 
 export type RawOptions = Partial<Record<RawOptionName, string | boolean | number | undefined>>;
 
 export class ConfigError extends Error {}
 
 export const DEFAULT_PORT = 4570;
+/**
+ * Sized for a 2-core box: each 2 Mbit/s camera holds its 2-s fragment while it arrives (~250 KB on
+ * average, 500 KB at the end, plus part of a 64-KiB slab at either end), so 1000 cameras hold
+ * ~330 MB, which stays under 7/8 of 384 MiB; this box runs out of CPU long before (~600 cameras,
+ * bench/README.md). The process itself takes ~300 MB more at 1000 connections.
+ */
+export const DEFAULT_INGEST_MEMORY_BUDGET_MB = 384;
 
 const LOG_LEVELS: readonly LogLevel[] = ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'];
 
@@ -74,6 +87,7 @@ export function resolveOptions(raw: RawOptions): ServerOptions {
     sessionSecret: str(raw.sessionSecret),
     corsOrigins: parseCors(str(raw.corsOrigins) ?? '*'),
     metricsToken: parseMetricsToken(str(raw.metricsToken)),
+    ingestMemoryBudgetBytes: parseMemoryBudget(str(raw.ingestMemoryBudgetMb)),
     insecure: flag(raw.insecure),
     logLevel: parseLogLevel(str(raw.logLevel) ?? 'info'),
   };
@@ -173,6 +187,14 @@ function parseMetricsToken(value: string | undefined): string | undefined {
   if (value === undefined) return undefined;
   if (!/^[\x21-\x7e]{16,}$/.test(value)) throw new ConfigError('--metrics-token must be 16 or more printable characters without spaces');
   return value;
+}
+
+function parseMemoryBudget(value: string | undefined): number {
+  if (value === undefined) return DEFAULT_INGEST_MEMORY_BUDGET_MB * 1024 * 1024;
+  // Below a few MiB a single camera's fragment no longer fits and every session would be shed.
+  const mb = Number(value);
+  if (!/^\d{1,6}$/.test(value) || mb < 8) throw new ConfigError(`--ingest-memory-budget must be a whole number of MiB, at least 8, got ${value}`);
+  return mb * 1024 * 1024;
 }
 
 function parseLogLevel(value: string): LogLevel {

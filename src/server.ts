@@ -14,6 +14,8 @@ import { createRequestHandler, type RouteTables } from './http/handler.js';
 import { buildOperabilityRoutes } from './http/operability.js';
 import { DEFAULT_CONSOLE_DIR, serveStaticConsole } from './http/static-console.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
+import { THROTTLE_TIMEOUT_MS } from './ingest/limits.js';
+import { IngestBudget } from './ingest/memory-budget.js';
 import { PlaybackService } from './playback/playback-service.js';
 import { StillPool } from './stills/still-pool.js';
 import { resolveSessionSecret, SessionSecretError } from './playback/session-secret.js';
@@ -49,6 +51,8 @@ export interface ServerDeps {
   readonly clock?: Clock;
   readonly logger?: Logger;
   readonly putMediaIdle?: IdleTimings;
+  /** How long the memory budget may keep a PutMedia session from reading before it is shed (tests shorten it). */
+  readonly putMediaThrottleTimeoutMs?: number;
   /** Retention sweeper timings (tests sweep on demand with a long interval). */
   readonly retention?: Partial<RetentionOptions>;
   /** Opens the blob store from `--storage` (tests use small segment files). */
@@ -81,6 +85,9 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     throw err;
   });
   const url = listenUrl(options.host, port);
+  const metrics = new KvsMetrics(deps.metricsMaxStreams);
+  const budget = new IngestBudget({ limitBytes: options.ingestMemoryBudgetBytes, throttleTimeoutMs: deps.putMediaThrottleTimeoutMs ?? THROTTLE_TIMEOUT_MS }, log);
+  metrics.watchIngestBudget(budget);
   const app: AppContext = {
     index,
     blobs,
@@ -89,13 +96,13 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     publicUrl: options.publicUrl ?? url,
     clock,
     log,
-    ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle),
+    ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle, undefined, budget),
     feed,
     playback: new PlaybackService(index, feed, sessionSecret),
     retention: sweeper,
     stills: new StillPool(),
     keys,
-    metrics: new KvsMetrics(deps.metricsMaxStreams),
+    metrics,
   };
   sweeper.start();
   const routes: RouteTables = {

@@ -37,6 +37,12 @@ interface Slab {
   dropped: boolean;
 }
 
+/** Where a window reports the slab bytes it holds (a session's share of the ingest memory budget). */
+export interface HeldBytesMeter {
+  add(bytes: number): void;
+  remove(bytes: number): void;
+}
+
 /** Views of a fragment's bytes, valid until `release` (their slabs may then be reused). */
 export interface HeldBytes {
   readonly views: Uint8Array[];
@@ -51,7 +57,11 @@ export class ChunkWindow {
   private slabs: Slab[] = [];
   private total = 0;
 
-  constructor(private readonly pool: SlabPool) {}
+  constructor(
+    private readonly pool: SlabPool,
+    /** Told of every slab taken and given back, until its last slice is released. */
+    private readonly meter?: HeldBytesMeter,
+  ) {}
 
   /** Body bytes seen so far. */
   get end(): number {
@@ -64,6 +74,7 @@ export class ChunkWindow {
       let slab = this.slabs.at(-1);
       if (slab === undefined || slab.fill === slab.bytes.byteLength) {
         slab = { start: this.total, bytes: this.pool.take(), fill: 0, pins: 0, dropped: false };
+        this.meter?.add(slab.bytes.byteLength);
         this.slabs.push(slab);
       }
       const count = Math.min(bytes.byteLength - from, slab.bytes.byteLength - slab.fill);
@@ -127,6 +138,8 @@ export class ChunkWindow {
   }
 
   private giveBackIfFree(slab: Slab): void {
-    if (slab.dropped && slab.pins === 0) this.pool.give(slab.bytes);
+    if (!slab.dropped || slab.pins !== 0) return;
+    this.meter?.remove(slab.bytes.byteLength);
+    this.pool.give(slab.bytes);
   }
 }

@@ -7,7 +7,8 @@ import type { Logger } from '../util/logger.js';
 import { SlabPool } from './chunk-window.js';
 import { FragmentNumberAllocator } from './fragment-numbers.js';
 import { GroupCommitter } from './group-commit.js';
-import { IDLE_ACK_INTERVAL_MS, IDLE_TIMEOUT_MS, WIND_DOWN } from './limits.js';
+import { IDLE_ACK_INTERVAL_MS, IDLE_TIMEOUT_MS, THROTTLE_TIMEOUT_MS, WIND_DOWN } from './limits.js';
+import { IngestBudget } from './memory-budget.js';
 
 /**
  * Distinct track headers remembered (a few hundred bytes of key each): every camera's current one
@@ -43,10 +44,13 @@ export interface WindDownBudget {
   readonly lingerMs: number;
 }
 
+/** Used where no budget is configured (tests, benches of the ingest alone). */
+const UNCONFIGURED_BUDGET_BYTES = 256 * 1024 * 1024;
+
 /**
  * What every PutMedia session shares: fragment numbers, the group committer, the slabs bodies are
- * copied into, and the track headers already stored (a camera reconnecting every 40 minutes sends
- * the same header again).
+ * copied into, the memory budget they hold them under, and the track headers already stored (a
+ * camera reconnecting every 40 minutes sends the same header again).
  */
 export class IngestService {
   readonly numbers: FragmentNumberAllocator;
@@ -62,6 +66,7 @@ export class IngestService {
     feed: FragmentFeed,
     readonly idle: IdleTimings = { ackIntervalMs: IDLE_ACK_INTERVAL_MS, timeoutMs: IDLE_TIMEOUT_MS, windDown: WIND_DOWN },
     private readonly headerCacheSize = TRACK_HEADER_CACHE_SIZE,
+    readonly budget = new IngestBudget({ limitBytes: UNCONFIGURED_BUDGET_BYTES, throttleTimeoutMs: THROTTLE_TIMEOUT_MS }, log),
   ) {
     this.numbers = new FragmentNumberAllocator(index);
     this.committer = new GroupCommitter(index, blobs, log, (fragments) => announce(feed, fragments));

@@ -12,6 +12,14 @@ export const IDLE_ACK_INTERVAL_MS = 3_000;
 /** ...and the session closes after this long without data. */
 export const IDLE_TIMEOUT_MS = 30_000;
 /**
+ * A session the ingest memory budget keeps from reading (ingest/memory-budget.ts) for this long
+ * without a break is ended with ERROR 5000 INTERNAL_ERROR: before KVS's 30-s idle close and before
+ * libcurl in Amazon's producers gives up on a transfer slower than 30 bytes/s for 30 s, so the
+ * producer hears why and reconnects, and its bytes free room for the other sessions.
+ */
+export const THROTTLE_TIMEOUT_MS = 15_000;
+
+/**
  * Winding down a body the session stopped reading (ingest-service.ts, WindDownBudget): at most
  * 5 s and 64 MiB read after the ERROR ack, a 1-s pause ends it early, then up to 2 s for the
  * producer to close. A producer that reads acks while it sends (as Amazon's does) has read the

@@ -24,6 +24,16 @@ const OUTGOING_BYTES_OPERATIONS = new Set([
   'GetImages',
 ]);
 
+/** What /metrics shows of the ingest memory budget (ingest/memory-budget.ts). */
+export interface IngestBudgetView {
+  readonly limitBytes: number;
+  readonly heldBytes: number;
+  readonly throttledSessions: number;
+  /** Since the start: sessions paused by the budget, and sessions ended for being paused too long. */
+  readonly throttles: number;
+  readonly shed: number;
+}
+
 const LATENCY_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
 
 export class KvsMetrics {
@@ -120,6 +130,23 @@ export class KvsMetrics {
       ended = true;
       this.activeConnections.dec(labels);
     };
+  }
+
+  /**
+   * openkvs's own ingest gauges (no KVS counterpart), read from the budget at each scrape: what an
+   * operator of an overloaded server watches (README "When the server is overloaded").
+   */
+  watchIngestBudget(budget: IngestBudgetView): void {
+    const registers = [this.registry];
+    const gauge = (name: string, help: string, read: () => number) =>
+      new Gauge({ name, help, registers, collect() { this.set(read()); } });
+    const counter = (name: string, help: string, read: () => number) =>
+      new Counter({ name, help, registers, collect() { this.reset(); this.inc(read()); } });
+    gauge('openkvs_ingest_memory_budget_bytes', 'the ingest memory budget (--ingest-memory-budget)', () => budget.limitBytes);
+    gauge('openkvs_ingest_held_bytes', 'PutMedia bytes held for fragments not yet durable (read ahead, being assembled, being committed)', () => budget.heldBytes);
+    gauge('openkvs_ingest_throttled_sessions', 'PutMedia sessions whose socket is not read now because the budget is spent', () => budget.throttledSessions);
+    counter('openkvs_ingest_throttles_total', 'times a PutMedia session was paused by the memory budget', () => budget.throttles);
+    counter('openkvs_ingest_shed_sessions_total', 'PutMedia sessions ended with ERROR 5000 after being paused by the budget too long', () => budget.shed);
   }
 
   /** Whether `<operation>.OutgoingBytes` is kept. */

@@ -1,6 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
@@ -40,6 +40,40 @@ test('SqliteIndexStore keeps the database in WAL mode and commits before resolvi
       assert.deepEqual(other.prepare('SELECT stream_id, name FROM streams').all(), [
         { stream_id: created?.streamId, name: 'seen-by-others' },
       ]);
+    } finally {
+      other.close();
+    }
+  } finally {
+    await store.close();
+    await rm(dir, { recursive: true, force: true });
+  }
+});
+
+test('SqliteIndexStore: once fragments are committed, a worker thread checkpoints the WAL, long before SQLite would on its own', async () => {
+  const dir = await mkdtemp(join(tmpdir(), 'openkvs-sqlite-'));
+  const path = join(dir, 'index.sqlite');
+  const store = SqliteIndexStore.open(path);
+  try {
+    const stream = (await store.createStream(newStream('checkpointed'), {}))!;
+    const headerId = await store.putTrackHeader('c', Uint8Array.of(1));
+    const sizeBefore = (await stat(path)).size;
+    // ~50 pages of rows: far below the 1000 pages at which SQLite would checkpoint on its own.
+    await store.commitFragments(
+      Array.from({ length: 40 }, (_, i) => ({
+        streamId: stream.streamId, fragmentNumber: formatFragmentNumber(BigInt(i + 1)), clusterTimecode: i,
+        producerTimestampMs: i, serverTimestampMs: i, durationMs: 1, size: 1, headerId,
+        location: { key: 'streams/1/0000000001.seg', offset: i }, frameIndex: new Uint8Array(4000), tags: [],
+      })),
+    );
+    // Only a checkpoint copies pages from the WAL into the database file.
+    const deadline = Date.now() + 15_000;
+    while ((await stat(path)).size <= sizeBefore) {
+      assert.ok(Date.now() < deadline, 'the database file grew: the WAL was checkpointed');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const other = new Database(path, { readonly: true });
+    try {
+      assert.equal((other.prepare('SELECT count(*) AS n FROM fragments').get() as { n: number }).n, 40);
     } finally {
       other.close();
     }

@@ -1,4 +1,5 @@
 import type { IncomingMessage } from 'node:http';
+import type { BudgetAccount } from '../../ingest/memory-budget.js';
 
 export type BodyRead = Buffer | 'end' | 'broken' | 'timeout';
 
@@ -15,15 +16,21 @@ export const READ_AHEAD_BYTES = 256 * 1024;
  * (idle watch, quiet period): it returns 'timeout' and the chunk it was waiting for goes to the
  * next read. One promise per chunk and nothing raced: at 500 cameras this runs 15 000 times a
  * second.
+ *
+ * With a budget account (ingest/memory-budget.ts), chunks read ahead count against the ingest's
+ * memory budget, and once the budget refuses more the request is paused until it allows again:
+ * the producer's socket is not read meanwhile (TCP backpressure).
  */
 export class BodyReader {
   private readonly buffered: Buffer[] = [];
   private bufferedBytes = 0;
   private state: 'open' | 'end' | 'broken' = 'open';
   private waiting: ((read: BodyRead) => void) | undefined;
+  private throttled = false;
 
   constructor(
     private readonly req: IncomingMessage,
+    private account: BudgetAccount | undefined = undefined,
     private readonly readAheadBytes = READ_AHEAD_BYTES,
   ) {
     req.on('data', (chunk: Buffer) => this.deliver(chunk));
@@ -47,7 +54,8 @@ export class BodyReader {
     const chunk = this.buffered.shift();
     if (chunk) {
       this.bufferedBytes -= chunk.byteLength;
-      if (this.state === 'open' && this.bufferedBytes < this.readAheadBytes) this.req.resume();
+      this.account?.remove(chunk.byteLength);
+      this.resumeIfRoom();
       return Promise.resolve(chunk);
     }
     if (this.state !== 'open') return Promise.resolve(this.state);
@@ -59,11 +67,40 @@ export class BodyReader {
     this.wake('timeout');
   }
 
+  /**
+   * What is read from now on is thrown away, not held (winding down a refused body): the budget
+   * no longer counts or throttles this reader.
+   */
+  leaveBudget(): void {
+    const account = this.account;
+    if (!account) return;
+    this.account = undefined;
+    account.remove(this.bufferedBytes);
+    account.close();
+    this.throttled = false;
+    this.resumeIfRoom();
+  }
+
   private deliver(chunk: Buffer): void {
-    if (this.waiting) return this.wake(chunk);
-    this.buffered.push(chunk);
-    this.bufferedBytes += chunk.byteLength;
-    if (this.bufferedBytes >= this.readAheadBytes) this.req.pause();
+    if (this.waiting) this.wake(chunk);
+    else {
+      this.buffered.push(chunk);
+      this.bufferedBytes += chunk.byteLength;
+      this.account?.add(chunk.byteLength);
+      if (this.bufferedBytes >= this.readAheadBytes) this.req.pause();
+    }
+    if (this.account && !this.throttled && !this.account.allows()) {
+      this.throttled = true;
+      this.req.pause();
+      this.account.throttle(() => {
+        this.throttled = false;
+        this.resumeIfRoom();
+      });
+    }
+  }
+
+  private resumeIfRoom(): void {
+    if (this.state === 'open' && !this.throttled && this.bufferedBytes < this.readAheadBytes) this.req.resume();
   }
 
   private close(state: 'end' | 'broken'): void {

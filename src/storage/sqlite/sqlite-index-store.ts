@@ -21,6 +21,7 @@ import {
   type FragmentStatements,
 } from './fragment-rows.js';
 import { migrate } from './migrations.js';
+import { WalCheckpointer } from './wal-checkpointer.js';
 import { WalSyncedCommits } from './wal-sync.js';
 
 /** A `streams` row as better-sqlite3 returns it. */
@@ -117,6 +118,7 @@ type Statements = ReturnType<typeof prepareStatements>;
  */
 export class SqliteIndexStore implements IndexStore {
   private readonly walSynced: WalSyncedCommits;
+  private checkpointer: WalCheckpointer | undefined;
 
   private constructor(
     private readonly db: Database.Database,
@@ -240,6 +242,8 @@ export class SqliteIndexStore implements IndexStore {
 
   async commitFragments(fragments: readonly NewFragment[]): Promise<boolean[]> {
     if (fragments.length === 0) return [];
+    // The ingest writes here: its checkpoints go to a worker thread (wal-checkpointer.ts).
+    if (this.db.open) this.checkpointer ??= new WalCheckpointer(this.db, BUSY_TIMEOUT_MS);
     // One transaction, one WAL fsync for the whole batch (the group commit), that fsync off the
     // event loop. A duplicate fragment number throws and rolls the whole batch back.
     return this.walSynced.commit(() =>
@@ -370,6 +374,7 @@ export class SqliteIndexStore implements IndexStore {
   }
 
   async close(): Promise<void> {
+    await this.checkpointer?.stop();
     await this.walSynced.close();
     if (this.db.open) this.db.close();
   }
