@@ -19,6 +19,8 @@ export interface CutCluster {
   readonly frames: number;
   readonly videoFrames: number;
   readonly startsWithKey: boolean;
+  /** The first video frame's data when it is an unlaced key frame (its in-band parameter sets: in-band-header.ts). */
+  readonly keyFrame: Uint8Array | undefined;
 }
 
 interface Block {
@@ -32,6 +34,8 @@ interface Block {
   readonly tcAt: number;
   /** A SimpleBlock without lacing (whose payload can be joined with another's). */
   readonly plain: boolean;
+  /** Without lacing: the frame is everything after the flags byte. */
+  readonly unlaced: boolean;
 }
 
 /** The Cluster's blocks regrouped into Clusters that each open at a video key frame. */
@@ -105,7 +109,7 @@ function mergeSameTime(blocks: Block[], videoTrack: number | undefined, keyMerge
     const element = concatBytes([elementHeader(MatroskaId.SimpleBlock, data.length), data]);
     const headerLen = element.length - data.length;
     blocks.splice(i, 1);
-    blocks[j] = { bytes: element, track: a.track, time: a.time, key: a.key || b.key, tcAt: headerLen + trackVint.length, plain: true };
+    blocks[j] = { bytes: element, track: a.track, time: a.time, key: a.key || b.key, tcAt: headerLen + trackVint.length, plain: true, unlaced: true };
   }
 }
 
@@ -120,7 +124,8 @@ function block(bytes: Uint8Array, dataAt: number, simple: boolean, clusterTc: nu
   const tcAt = dataAt + trackW;
   const rel = ((bytes[tcAt]! << 8) | bytes[tcAt + 1]!) << 16 >> 16;
   const flags = bytes[tcAt + 2]!;
-  return { bytes, track, time: clusterTc + rel, key: keyOverride ?? (simple && (flags & 0x80) !== 0), tcAt, plain: simple && (flags & 0x06) === 0 };
+  const unlaced = (flags & 0x06) === 0;
+  return { bytes, track, time: clusterTc + rel, key: keyOverride ?? (simple && (flags & 0x80) !== 0), tcAt, plain: simple && unlaced, unlaced };
 }
 
 /** A BlockGroup: key when it has no ReferenceBlock. */
@@ -161,5 +166,6 @@ function build(group: Block[], videoTrack: number | undefined): CutCluster {
     frames: group.length,
     videoFrames: group.filter((b) => b.track === videoTrack).length,
     startsWithKey: firstVideo ? firstVideo.key : videoTrack === undefined,
+    keyFrame: firstVideo?.key && firstVideo.unlaced ? firstVideo.bytes.subarray(firstVideo.tcAt + 3) : undefined,
   };
 }

@@ -10,6 +10,7 @@ import { MatroskaId } from '../formats/matroska/ids.js';
 import { ebmlHeaderElement, elementHeader } from '../formats/matroska/writer.js';
 import { concatBytes } from '../formats/bytes/read.js';
 import { cutAtKeyFrames } from './cluster-cut.js';
+import { inBandChange, replaceVideoTrack } from './in-band-header.js';
 
 export interface SourceHeader {
   /** EBML header + unknown-size Segment + Info + Tracks: the start of every PutMedia body. */
@@ -44,6 +45,8 @@ export class ClusterSplitter {
   private base = 0;
   private info: { timecodeScaleNs: number; bytes: Uint8Array } | undefined;
   private header: SourceHeader | undefined;
+  /** The Tracks element the header holds (rewritten when the camera changes its parameter sets in band). */
+  private tracksBytes: Uint8Array | undefined;
   private videoTrack: number | undefined;
   // The Cluster being read.
   private clusterStart = -1;
@@ -112,6 +115,7 @@ export class ClusterSplitter {
     const info = this.info ?? { timecodeScaleNs: 1_000_000, bytes: new Uint8Array(0) };
     const bytes = concatBytes([ebmlHeaderElement(), elementHeader(MatroskaId.Segment, undefined), info.bytes, tracksBytes]);
     this.videoTrack = tracks.find((t) => t.type === 1)?.number;
+    this.tracksBytes = tracksBytes;
     this.header = { bytes, tracks, timecodeScaleNs: info.timecodeScaleNs, key: Buffer.from(concatBytes([info.bytes, tracksBytes])).toString('base64') };
   }
 
@@ -130,13 +134,12 @@ export class ClusterSplitter {
 
   /** The Cluster just read, cut into one Cluster per GOP (cluster-cut.ts). */
   private finish(end: number): SourceCluster[] {
-    const header = this.header;
-    if (!header || this.clusterStart < 0) return [];
+    if (!this.header || this.clusterStart < 0) return [];
     const bytes = this.bytesBetween(this.clusterStart, end);
     this.clusterStart = -1;
     const perMs = this.ticksPerMs();
     return cutAtKeyFrames(bytes, this.videoTrack, perMs).map((c) => ({
-      header,
+      header: c.keyFrame ? this.headerFor(c.keyFrame) : this.header!,
       bytes: c.bytes,
       sourceMs: c.timecode / perMs,
       durationMs: (c.maxBlockTc + this.frameInterval) / perMs,
@@ -145,6 +148,17 @@ export class ClusterSplitter {
       frames: c.frames,
       videoFrames: c.videoFrames,
     }));
+  }
+
+  /** The header for a GOP opening with this key frame: a new one when it carries new parameter sets. */
+  private headerFor(keyFrame: Uint8Array): SourceHeader {
+    const header = this.header!;
+    const video = header.tracks.find((t) => t.number === this.videoTrack);
+    const change = video && this.tracksBytes ? inBandChange(video, keyFrame) : undefined;
+    if (!change) return header;
+    const tracks = replaceVideoTrack(this.tracksBytes!, video!.number, change);
+    this.setHeader(tracks.tracks, tracks.bytes);
+    return this.header!;
   }
 
   private ticksPerMs(): number {

@@ -8,6 +8,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { once } from 'node:events';
+import { parseAvcDecoderConfig, parseAvcSps } from '../../src/formats/codecs/avc.js';
+import type { MkvEvent } from '../../src/formats/matroska/events.js';
+import { MkvParser } from '../../src/formats/matroska/parser.js';
 import { OPENKVS_CLI } from '../helpers/cli.js';
 import { archivedMediaClient, readAll, splitDocuments } from '../helpers/kvs-readers.js';
 import { findTool, REPO_ROOT } from '../helpers/process.js';
@@ -197,6 +200,22 @@ export function packets(doc: Buffer): Packet[] {
 export function videoSize(doc: Buffer): string {
   const run = spawnSync(FFPROBE!, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width,height', '-of', 'csv=p=0:s=x', '-i', 'pipe:0'], { input: doc, encoding: 'utf8' });
   return run.stdout.trim();
+}
+
+/**
+ * What a document's track header says of its H.264 video: the size in its CodecPrivate's SPS
+ * and its PixelWidth x PixelHeight ("640x480 640x480"). Read from the header itself, not by
+ * ffprobe, which decodes the first frames and would report an in-band SPS instead.
+ */
+export function headerVideoSize(doc: Buffer): string {
+  const events: MkvEvent[] = [];
+  const parser = new MkvParser();
+  parser.push(doc, events);
+  const tracks = events.find((e) => e.kind === 'tracks');
+  const video = tracks?.kind === 'tracks' ? tracks.tracks.find((tr) => tr.type === 1) : undefined;
+  if (!video?.codecPrivate || !video.video) return 'no video track';
+  const sps = parseAvcSps(parseAvcDecoderConfig(video.codecPrivate).sps[0]!);
+  return `${sps.width}x${sps.height} ${video.video.pixelWidth}x${video.video.pixelHeight}`;
 }
 
 /** ffmpeg decodes the stream's ON_DEMAND HLS (MPEG-TS) whole; returns its error output ('' when clean). */
