@@ -77,6 +77,7 @@ export class Relay {
   private state: RelayState = 'starting';
   private stopping = false;
   private child: FfmpegProcess | undefined;
+  private splitter: ClusterSplitter | undefined;
   private plan: AudioPlan | undefined;
   private persisted = 0;
   private restarts = 0;
@@ -168,6 +169,7 @@ export class Relay {
     if (!this.stopping) {
       this.stopping = true;
       this.setState('stopping');
+      if (sourceKind(this.options.source) !== 'file' && sourceKind(this.options.source) !== 'stdin') this.splitter?.cutShort();
       this.child?.kill('SIGINT');
       // The sender drains once the source's last Cluster is in the buffer.
       void this.sourceDone().then(() => this.sender.stop(graceMs));
@@ -233,6 +235,7 @@ export class Relay {
     if (this.options.source === '-' && child.stdin) process.stdin.pipe(child.stdin);
     this.place(this.timeline.newRun());
     const splitter = new ClusterSplitter();
+    this.splitter = splitter;
     const stallMs = this.options.stallMs ?? 10_000;
     let lastData = Date.now();
     let stalled = false;

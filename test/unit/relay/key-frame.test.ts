@@ -13,7 +13,7 @@ import { parseAvcDecoderConfig, parseAvcSps } from '../../../src/formats/codecs/
 import type { TrackInfo } from '../../../src/formats/matroska/events.js';
 import { MatroskaId } from '../../../src/formats/matroska/ids.js';
 import { binaryElement, element, stringElement, uintElement } from '../../../src/formats/matroska/writer.js';
-import { inBandChange, lengthPrefixedUnits, replaceVideoTrack } from '../../../src/relay/in-band-header.js';
+import { inBandChange, lengthPrefixedUnits, replaceVideoTrack } from '../../../src/relay/key-frame.js';
 import { skipWithoutFfmpeg } from '../formats/isobmff/mkv-source.js';
 import { encode, video } from '../formats/codecs/encoded.js';
 
@@ -55,6 +55,8 @@ describe('relay: parameter sets in band', { skip: skipWithoutFfmpeg }, () => {
   test('the same parameter sets, none at all, another codec or an unreadable SPS: no change', () => {
     const same = parseAvcDecoderConfig(small);
     assert.equal(inBandChange(videoTrack(small), prefixed(same.sps[0]!, same.pps[0]!, IDR_SLICE)), undefined);
+    // Repeated (an RTP key frame joined with the packet of its parameter sets).
+    assert.equal(inBandChange(videoTrack(small), prefixed(same.sps[0]!, same.pps[0]!, same.sps[0]!, same.pps[0]!, IDR_SLICE)), undefined);
     assert.equal(inBandChange(videoTrack(small), prefixed(IDR_SLICE)), undefined);
     const next = parseAvcDecoderConfig(large);
     assert.equal(inBandChange(videoTrack(small, 'V_MPEGH/ISO/HEVC'), prefixed(next.sps[0]!, IDR_SLICE)), undefined);

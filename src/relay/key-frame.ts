@@ -1,5 +1,20 @@
 /**
- * A camera reconfigured while streaming (a new resolution, say) sends its new H.264 parameter
+ * What the relay reads in a GOP's key frame (length-prefixed NAL units, as Matroska holds them).
+ *
+ * Whole pictures: a relay that joins an RTP stream mid-picture gets from ffmpeg's parser a "key
+ * frame" that is only the picture's later slices (a camera encoding several slices per picture);
+ * a fragment opening with it decodes with half its picture concealed. Its first slice must start
+ * at the picture's first macroblock (H.264 first_mb_in_slice 0, H.265
+ * first_slice_segment_in_pic_flag), or the GOP cannot start a fragment.
+ *
+ * Tidy access units: an RTP camera may send its parameter sets before every slice of a key
+ * picture (GStreamer's rtph264pay config-interval=-1 does), and ffmpeg copies them where they
+ * came. A parameter set between two slices of one picture is not allowed (H.264 §7.4.1.2.3,
+ * H.265 §7.4.2.4.4) and an Annex B reader (MPEG-TS, so HLS in TS) takes it for the start of
+ * the next picture: the key frame splits in two, with no timestamp on the second half. Those
+ * after the picture's first slice are dropped.
+ *
+ * In-band parameter sets: a camera reconfigured while streaming (a new resolution, say) sends its new H.264 parameter
  * sets in band, with the next IDR, on the same connection. ffmpeg copies them into the key
  * frame's block and keeps the CodecPrivate it wrote when it started, but KVS, its HLS/DASH and
  * every player of a single fragment read the track header: a fragment must come with the header
@@ -9,6 +24,7 @@
  * the header it started with until it reconnects.
  */
 import { avcDecoderConfigRecord, parseAvcDecoderConfig, parseAvcSps } from '../formats/codecs/avc.js';
+import { parseHevcDecoderConfig } from '../formats/codecs/hevc.js';
 import { CodecConfigError } from '../formats/codecs/codec-error.js';
 import { forEachChild, readUint, type Span } from '../formats/matroska/ebml-reader.js';
 import type { TrackInfo } from '../formats/matroska/events.js';
@@ -18,8 +34,67 @@ import { readVintSize, vintWidth } from '../formats/matroska/vint.js';
 import { binaryElement, element, uintElement } from '../formats/matroska/writer.js';
 
 const AVC_CODEC_ID = 'V_MPEG4/ISO/AVC';
+const HEVC_CODEC_ID = 'V_MPEGH/ISO/HEVC';
 const NAL_SPS = 7;
 const NAL_PPS = 8;
+
+/**
+ * False when the key frame's first slice does not start the picture (its first slices were
+ * missed); true when it does, and for what cannot be read (other codecs, no codec private data).
+ */
+export function startsWholePicture(track: TrackInfo, keyFrame: Uint8Array): boolean {
+  try {
+    if (track.codecId === AVC_CODEC_ID && track.codecPrivate) {
+      const slice = lengthPrefixedUnits(keyFrame, parseAvcDecoderConfig(track.codecPrivate).nalLengthSize).find((u) => {
+        const type = u[0]! & 0x1f;
+        return type >= 1 && type <= 5; // H.264 Table 7-1: coded slices
+      });
+      // first_mb_in_slice is ue(v), the first syntax element: 0 is the single bit 1.
+      return slice === undefined || slice.length < 2 || (slice[1]! & 0x80) !== 0;
+    }
+    if (track.codecId === HEVC_CODEC_ID && track.codecPrivate) {
+      const vcl = lengthPrefixedUnits(keyFrame, parseHevcDecoderConfig(track.codecPrivate).nalLengthSize).find((u) => ((u[0]! >> 1) & 0x3f) < 32); // H.265 Table 7-1: VCL types 0-31
+      // first_slice_segment_in_pic_flag: the first bit after the 2-byte NAL unit header.
+      return vcl === undefined || vcl.length < 3 || (vcl[2]! & 0x80) !== 0;
+    }
+  } catch (err) {
+    if (!(err instanceof CodecConfigError || err instanceof RangeError)) throw err;
+  }
+  return true;
+}
+
+/**
+ * The key frame without parameter sets (and access unit delimiters) after its first slice;
+ * undefined when there are none, or the codec is not H.264/H.265.
+ */
+export function tidyKeyFrame(track: TrackInfo, keyFrame: Uint8Array): Uint8Array | undefined {
+  const kind = track.codecId === AVC_CODEC_ID ? 'avc' : track.codecId === HEVC_CODEC_ID ? 'hevc' : undefined;
+  if (!kind || !track.codecPrivate) return undefined;
+  let lengthSize: number;
+  try {
+    lengthSize = kind === 'avc' ? parseAvcDecoderConfig(track.codecPrivate).nalLengthSize : parseHevcDecoderConfig(track.codecPrivate).nalLengthSize;
+  } catch (err) {
+    if (err instanceof CodecConfigError || err instanceof RangeError) return undefined;
+    throw err;
+  }
+  const units = lengthPrefixedUnits(keyFrame, lengthSize);
+  // H.264 Table 7-1: slices 1-5, AUD 9, SPS 7, PPS 8; H.265 Table 7-1: VCL 0-31, VPS 32, SPS 33, PPS 34, AUD 35.
+  const type = (u: Uint8Array) => (kind === 'avc' ? u[0]! & 0x1f : (u[0]! >> 1) & 0x3f);
+  const isSlice = (t: number) => (kind === 'avc' ? t >= 1 && t <= 5 : t < 32);
+  const misplaced = new Set(kind === 'avc' ? [7, 8, 9] : [32, 33, 34, 35]);
+  const firstSlice = units.findIndex((u) => isSlice(type(u)));
+  if (firstSlice < 0) return undefined;
+  const kept = units.filter((u, i) => i <= firstSlice || !misplaced.has(type(u)));
+  if (kept.length === units.length) return undefined;
+  const out = new Uint8Array(kept.reduce((n, u) => n + lengthSize + u.length, 0));
+  let at = 0;
+  for (const u of kept) {
+    for (let i = 0; i < lengthSize; i++) out[at + i] = (u.length >>> (8 * (lengthSize - 1 - i))) & 0xff;
+    out.set(u, at + lengthSize);
+    at += lengthSize + u.length;
+  }
+  return out;
+}
 
 export interface InBandChange {
   readonly codecPrivate: Uint8Array;
@@ -38,9 +113,11 @@ export function inBandChange(track: TrackInfo, keyFrame: Uint8Array): InBandChan
   try {
     const config = parseAvcDecoderConfig(track.codecPrivate);
     const units = lengthPrefixedUnits(keyFrame, config.nalLengthSize);
-    const sps = units.filter((u) => (u[0]! & 0x1f) === NAL_SPS);
+    // An RTP camera's key frame can repeat its parameter sets (ffmpeg joins the packet carrying
+    // them with the picture, which carries them again): each counts once.
+    const sps = distinct(units.filter((u) => (u[0]! & 0x1f) === NAL_SPS));
     if (sps.length === 0) return undefined;
-    const inBandPps = units.filter((u) => (u[0]! & 0x1f) === NAL_PPS);
+    const inBandPps = distinct(units.filter((u) => (u[0]! & 0x1f) === NAL_PPS));
     // A key frame with a new SPS but no PPS keeps using the PPS it had.
     const pps = inBandPps.length > 0 ? inBandPps : config.pps;
     if (sameUnits(sps, config.sps) && sameUnits(pps, config.pps)) return undefined;
@@ -72,6 +149,16 @@ export function lengthPrefixedUnits(sample: Uint8Array, lengthSize: number): Uin
     at = start + length;
   }
   return units;
+}
+
+function distinct(units: readonly Uint8Array[]): Uint8Array[] {
+  const seen = new Set<string>();
+  return units.filter((u) => {
+    const key = Buffer.from(u).toString('base64');
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
 }
 
 function sameUnits(a: readonly Uint8Array[], b: readonly Uint8Array[]): boolean {
