@@ -226,9 +226,9 @@ export class Relay {
     // Probed once it answers: a camera does not change codecs, and a probe costs a connection.
     let plan = this.plan;
     if (!plan) {
-      const streams = await probeSource(this.options);
-      plan = planStreams(streams, sourceKind(this.options.source));
-      if (streams !== undefined) this.plan = plan;
+      const probed = await probeSource(this.options);
+      plan = planStreams(probed, sourceKind(this.options.source));
+      if (probed !== undefined) this.plan = plan;
     }
     const child = spawnFfmpeg(this.options, plan);
     this.child = child;

@@ -73,19 +73,22 @@ export class Timeline<T extends Timed> {
   /** Maps everything held (the end of a run). */
   flush(): Array<{ item: T; startMs: number }> {
     const offset = Math.min(...this.estimates);
-    const out = this.held.map(({ item }) => ({ item, startMs: this.place(item, offset) }));
+    // Whether the source clock has strayed is judged without the newest estimate: the Cluster
+    // ffmpeg writes when its input ends (a file, a pipe) arrives a frame before it ends, not at
+    // the next key frame, and must not pull the run's last fragment back.
+    const settled = this.estimates.length > 1 ? Math.min(...this.estimates.slice(0, -1)) : offset;
+    const out = this.held.map(({ item }) => ({ item, startMs: this.place(item, offset, settled) }));
     this.held = [];
     return out;
   }
 
-  private place(item: T, offset: number): number {
-    const wall = Math.round(item.sourceMs + offset);
-    let start = wall;
+  private place(item: T, offset: number, settled: number): number {
+    let start = Math.round(item.sourceMs + offset);
     if (this.previous) {
+      const wall = Math.round(item.sourceMs + settled);
       const source = this.previous.startMs + Math.round(item.sourceMs - this.previous.sourceMs);
       const ahead = source - wall;
-      if (ahead > DEAD_BAND_MS) start = wall + DEAD_BAND_MS / 2;
-      else if (ahead >= -DEAD_BAND_MS) start = source;
+      start = ahead > DEAD_BAND_MS ? wall + DEAD_BAND_MS / 2 : ahead < -DEAD_BAND_MS ? wall : source;
     }
     if (start < this.lastEndMs) start = this.lastEndMs;
     this.previous = { sourceMs: item.sourceMs, startMs: start };

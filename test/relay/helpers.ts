@@ -72,7 +72,7 @@ export async function startCamera(args: string[] = [], port = 0): Promise<Camera
   await start();
   return {
     get url() {
-      return `rtsp://127.0.0.1:${bound}/cam`;
+      return `${current.includes('--tls') ? 'rtsps' : 'rtsp'}://127.0.0.1:${bound}/cam`;
     },
     get port() {
       return bound;
@@ -115,8 +115,9 @@ export interface RelayProcess {
   exited: Promise<number | null>;
 }
 
-export function startRelay(args: string[]): RelayProcess {
-  const child = spawn(process.execPath, [OPENKVS_CLI, 'relay', '--json', ...args], { cwd: REPO_ROOT, stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' } });
+/** `openkvs relay --json ARGS`; `stdin`: a file descriptor to read as its standard input (source `-`). */
+export function startRelay(args: string[], stdin?: number): RelayProcess {
+  const child = spawn(process.execPath, [OPENKVS_CLI, 'relay', '--json', ...args], { cwd: REPO_ROOT, stdio: [stdin ?? 'ignore', 'pipe', 'pipe'], env: { ...process.env, AWS_ACCESS_KEY_ID: '', AWS_SECRET_ACCESS_KEY: '', AWS_PROFILE: '', AWS_CONFIG_FILE: '/nonexistent', AWS_SHARED_CREDENTIALS_FILE: '/nonexistent', AWS_EC2_METADATA_DISABLED: 'true' } });
   const lines: RelayStatusLine[] = [];
   let stderr = '';
   let partial = '';

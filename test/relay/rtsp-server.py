@@ -21,6 +21,7 @@ p.add_argument('--fps', type=int, default=15)
 p.add_argument('--no-audio', action='store_true')
 p.add_argument('--resize-to', help='change the resolution to WxH mid-stream, in the same RTSP session')
 p.add_argument('--resize-after', type=float, default=3.0, help='seconds after a client starts playing')
+p.add_argument('--tls', help='serve rtsps:// with this PEM file (certificate then key)')
 p.add_argument('--file', help='re-serve this MP4 (H.264 + AAC) instead of encoding a test pattern')
 a = p.parse_args()
 w, h = a.size.split('x')
@@ -54,6 +55,16 @@ def resize_later(_factory, media):
 
 if a.resize_to:
     factory.connect('media-configure', resize_later)
+if a.tls:
+    from gi.repository import Gio  # noqa: E402
+    auth = GstRtspServer.RTSPAuth()
+    auth.set_tls_certificate(Gio.TlsCertificate.new_from_file(a.tls))
+    # Anyone may play: the test is about the transport, not about accounts.
+    token = GstRtspServer.RTSPToken()
+    token.set_string('media.factory.role', 'anonymous')
+    auth.set_default_token(token)
+    server.set_auth(auth)
+    factory.add_role_from_structure(Gst.Structure.from_string('anonymous, media.factory.access=(boolean)true, media.factory.construct=(boolean)true')[0])
 server.get_mount_points().add_factory('/cam', factory)
 server.attach(None)
 print(f'ready {server.get_bound_port()}', flush=True)
