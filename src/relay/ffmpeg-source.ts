@@ -48,6 +48,14 @@ export function sourceKind(source: string): SourceKind {
   throw new SourceError(`unsupported source ${source}: use rtsp://, rtsps://, rtmp://, srt://, http(s)://, a file or -`, true);
 }
 
+/**
+ * Text (a source, an error naming it) without the user names and passwords camera URLs often
+ * carry, for showing beyond the relay's own process.
+ */
+export function redactedSource(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
+}
+
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile() || statSync(path).isFIFO();

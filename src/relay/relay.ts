@@ -84,8 +84,8 @@ export class Relay {
   private lastError: string | undefined;
   private lastFragmentMs: number | undefined;
   private producedOnce = false;
-  /** (arrival ms, video frames, bytes) of recent fragments, for fps and bitrate. */
-  private recent: Array<[number, number, number]> = [];
+  /** (arrival ms, video frames, bytes, media ms) of recent fragments, for fps and bitrate. */
+  private recent: Array<[number, number, number, number]> = [];
   private stopped: Promise<void> | undefined;
   /** Fatal error, if the relay gave up. */
   failure: Error | undefined;
@@ -189,12 +189,14 @@ export class Relay {
     this.recent = this.recent.filter(([t]) => now - t <= RATE_WINDOW_MS);
     const frames = this.recent.reduce((n, [, f]) => n + f, 0);
     const bytes = this.recent.reduce((n, [, , b]) => n + b, 0);
+    // Over the media the fragments hold (not the window): right from the first fragments on.
+    const mediaMs = Math.max(this.recent.reduce((n, [, , , d]) => n + d, 0), 1);
     return {
       name: this.name,
       stream: this.options.stream,
       state: this.state,
-      fps: Math.round((frames / (RATE_WINDOW_MS / 1000)) * 10) / 10,
-      bitrateKbps: Math.round((bytes * 8) / RATE_WINDOW_MS),
+      fps: Math.round((frames / (mediaMs / 1000)) * 10) / 10,
+      bitrateKbps: Math.round((bytes * 8) / mediaMs),
       fragmentsPersisted: this.persisted,
       fragmentsBuffered: this.buffer.length,
       fragmentsDropped: this.buffer.dropped,
@@ -287,7 +289,7 @@ export class Relay {
     const now = Date.now();
     // A Cluster that does not open with a key frame (the start of a run joins mid-GOP) cannot start playback.
     if (!cluster.startsWithKey) return;
-    this.recent.push([now, cluster.videoFrames, cluster.bytes.length]);
+    this.recent.push([now, cluster.videoFrames, cluster.bytes.length, cluster.durationMs]);
     this.place(this.timeline.add(cluster, now));
   }
 
