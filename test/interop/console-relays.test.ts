@@ -30,6 +30,8 @@ const skip =
   (existsSync(path.join(REPO_ROOT, 'dist/console/index.html')) ? false : 'the console is not built (npm run build)');
 const ARTIFACTS = path.join(process.env['OPENKVS_TEST_ARTIFACTS'] ?? path.join(REPO_ROOT, 'test-artifacts'), 'console');
 
+const DOOR_VIEWER = { accessKeyId: 'AKIDDOORVIEWER', secretAccessKey: 'door-viewer-secret' };
+
 interface ListedRelay {
   Name: string;
   StreamName: string;
@@ -68,7 +70,16 @@ describe('web console: relay state', { skip, timeout: 180_000 }, () => {
     camera = await startCamera(['--gop', '15', '--fps', '15']);
     const absent = await freePort(); // nothing listens there: a camera that is away
     const credentials = path.join(dir, 'credentials');
-    await writeFile(credentials, `[default]\naws_access_key_id = ${TEST_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${TEST_CREDENTIALS.secretAccessKey}\n`);
+    // A second key that may describe the door stream only: it is shown the door's relay only.
+    await writeFile(
+      path.join(dir, 'door-only.json'),
+      JSON.stringify({ Version: '2012-10-17', Statement: [{ Effect: 'Allow', Action: 'kinesisvideo:DescribeStream', Resource: 'arn:aws:kinesisvideo:*:*:stream/door/*' }] }),
+    );
+    await writeFile(
+      credentials,
+      `[default]\naws_access_key_id = ${TEST_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${TEST_CREDENTIALS.secretAccessKey}\n` +
+        `[door-viewer]\naws_access_key_id = ${DOOR_VIEWER.accessKeyId}\naws_secret_access_key = ${DOOR_VIEWER.secretAccessKey}\npolicy = door-only.json\n`,
+    );
     const relays = path.join(dir, 'relays.yaml');
     await writeFile(
       relays,
@@ -136,6 +147,9 @@ describe('web console: relay state', { skip, timeout: 180_000 }, () => {
     assert.equal(door!.Source, `rtsp://127.0.0.1:${camera.port}/cam`);
     assert.ok(yard && yard.State !== 'live' && yard.LastError, JSON.stringify(yard));
     assert.doesNotMatch(JSON.stringify(listed), /s3cret/, 'no camera password in sources or errors');
+    // Listed to callers that may DescribeStream the relay's stream.
+    const doorOnly = await listRelays(url, DOOR_VIEWER);
+    assert.deepEqual(doorOnly.body.Relays?.map((r) => r.Name), ['door'], JSON.stringify(doorOnly));
     const unsigned = await listRelays(url, undefined);
     assert.equal(unsigned.status, 403);
     assert.equal(unsigned.body.Relays, undefined);
