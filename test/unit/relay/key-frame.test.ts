@@ -13,7 +13,7 @@ import { parseAvcDecoderConfig, parseAvcSps } from '../../../src/formats/codecs/
 import type { TrackInfo } from '../../../src/formats/matroska/events.js';
 import { MatroskaId } from '../../../src/formats/matroska/ids.js';
 import { binaryElement, element, stringElement, uintElement } from '../../../src/formats/matroska/writer.js';
-import { inBandChange, lengthPrefixedUnits, replaceVideoTrack } from '../../../src/relay/key-frame.js';
+import { inBandChange, lengthPrefixedUnits, replaceVideoTrack, startsWholePicture, tidyKeyFrame } from '../../../src/relay/key-frame.js';
 import { skipWithoutFfmpeg } from '../formats/isobmff/mkv-source.js';
 import { encode, video } from '../formats/codecs/encoded.js';
 
@@ -88,6 +88,41 @@ describe('relay: parameter sets in band', { skip: skipWithoutFfmpeg }, () => {
     assert.equal(Buffer.from(out.tracks[0]!.codecPrivate!).toString('hex'), Buffer.from(large).toString('hex'));
     assert.equal(out.tracks[1]!.codecId, 'A_AAC');
     assert.ok(Buffer.from(out.bytes).includes(Buffer.from(AUDIO_ENTRY)), 'the audio entry is copied byte for byte');
+  });
+});
+
+describe('relay: whole and tidy key pictures', { skip: skipWithoutFfmpeg }, () => {
+  let dir = '';
+  let track: TrackInfo;
+  let sps: Uint8Array;
+  let pps: Uint8Array;
+  before(async () => {
+    dir = await mkdtemp(path.join(tmpdir(), 'openkvs-keyframe-'));
+    const codecPrivate = encode(dir, 'small', [...video('320x240'), '-c:v', 'libx264']).codecPrivate;
+    track = videoTrack(codecPrivate);
+    const config = parseAvcDecoderConfig(codecPrivate);
+    [sps, pps] = [config.sps[0]!, config.pps[0]!];
+  });
+  after(async () => rm(dir, { recursive: true, force: true }));
+  // first_mb_in_slice is the first ue(v) of a slice header: a leading 1 bit is 0; 010 is 1.
+  const firstSlice = Uint8Array.of(0x65, 0x88, 0x80);
+  const laterSlice = Uint8Array.of(0x65, 0x40, 0x80);
+
+  test("a key picture starts whole when its first slice starts at the picture's first macroblock", () => {
+    assert.equal(startsWholePicture(track, prefixed(sps, pps, firstSlice, laterSlice)), true);
+    assert.equal(startsWholePicture(track, prefixed(sps, pps, laterSlice)), false);
+    // No slice to judge, or a codec it does not read: not refused.
+    assert.equal(startsWholePicture(track, prefixed(sps, pps)), true);
+    assert.equal(startsWholePicture(videoTrack(track.codecPrivate!, 'V_VP9'), prefixed(laterSlice)), true);
+  });
+
+  test('parameter sets (and delimiters) between the slices of a key picture are dropped; the rest is kept in order', () => {
+    const aud = Uint8Array.of(0x09, 0xf0);
+    const sei = Uint8Array.of(0x06, 0x05, 0x01);
+    const tidy = tidyKeyFrame(track, prefixed(aud, sps, pps, sei, firstSlice, sps, pps, aud, laterSlice));
+    assert.deepEqual(lengthPrefixedUnits(tidy!, 4).map((u) => Buffer.from(u).toString('hex')), [aud, sps, pps, sei, firstSlice, laterSlice].map((u) => Buffer.from(u).toString('hex')));
+    assert.equal(tidyKeyFrame(track, prefixed(sps, pps, firstSlice, laterSlice)), undefined, 'nothing to drop: unchanged');
+    assert.equal(tidyKeyFrame(videoTrack(track.codecPrivate!, 'V_VP9'), prefixed(firstSlice, sps)), undefined);
   });
 });
 
