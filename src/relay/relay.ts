@@ -27,6 +27,8 @@ import {
 import { FragmentBuffer } from './fragment-buffer.js';
 import { FatalSendError, Sender } from './session.js';
 import { Timeline, rewriteClusterTimestamp } from './timeline.js';
+// The shape the server's ListRelays answers with: one definition for both sides.
+import type { RelayView } from '../api/openkvs/list-relays.js';
 
 export type RelayState = 'starting' | 'connecting' | 'live' | 'buffering' | 'reconnecting' | 'stopping' | 'stopped' | 'failed';
 
@@ -49,20 +51,8 @@ export interface RelayOptions extends SourceOptions {
   readonly create?: boolean;
 }
 
-export interface RelayStatus {
-  readonly name: string;
-  readonly stream: string;
-  readonly state: RelayState;
-  readonly fps: number;
-  readonly bitrateKbps: number;
-  readonly fragmentsPersisted: number;
-  readonly fragmentsBuffered: number;
-  readonly fragmentsDropped: number;
-  readonly sourceRestarts: number;
-  readonly sessions: number;
-  readonly lastError: string | undefined;
-  readonly lastFragmentMs: number | undefined;
-}
+/** What status lines, /metrics and ListRelays show of a relay (ListRelays adds its redacted source). */
+export type RelayStatus = Omit<RelayView, 'source'> & { readonly state: RelayState };
 
 const RATE_WINDOW_MS = 10_000;
 /** Longest wait for a (re)started ffmpeg's first output. */
