@@ -14,8 +14,8 @@
  * the next picture: the key frame splits in two, with no timestamp on the second half. Those
  * after the picture's first slice are dropped.
  *
- * In-band parameter sets: a camera reconfigured while streaming (a new resolution, say) sends its new H.264 parameter
- * sets in band, with the next IDR, on the same connection. ffmpeg copies them into the key
+ * In-band parameter sets: a camera reconfigured while streaming (a new resolution, say) sends
+ * its new H.264 parameter sets in band, with the next IDR, on the same connection. ffmpeg copies them into the key
  * frame's block and keeps the CodecPrivate it wrote when it started, but KVS, its HLS/DASH and
  * every player of a single fragment read the track header: a fragment must come with the header
  * that describes it. So the relay reads the parameter sets each key frame carries and, when they
@@ -38,29 +38,36 @@ const HEVC_CODEC_ID = 'V_MPEGH/ISO/HEVC';
 const NAL_SPS = 7;
 const NAL_PPS = 8;
 
+/** H.264 or H.265 with its NAL unit length size (from the codec private data); undefined for others. */
+function nalFormat(track: TrackInfo): { kind: 'avc' | 'hevc'; lengthSize: number } | undefined {
+  if (!track.codecPrivate) return undefined;
+  try {
+    if (track.codecId === AVC_CODEC_ID) return { kind: 'avc', lengthSize: parseAvcDecoderConfig(track.codecPrivate).nalLengthSize };
+    if (track.codecId === HEVC_CODEC_ID) return { kind: 'hevc', lengthSize: parseHevcDecoderConfig(track.codecPrivate).nalLengthSize };
+  } catch (err) {
+    if (!(err instanceof CodecConfigError || err instanceof RangeError)) throw err;
+  }
+  return undefined;
+}
+
+/** H.264 Table 7-1 / H.265 Table 7-1 NAL unit type. */
+const nalType = (kind: 'avc' | 'hevc', unit: Uint8Array) => (kind === 'avc' ? unit[0]! & 0x1f : (unit[0]! >> 1) & 0x3f);
+/** Coded slices: H.264 types 1-5, H.265 VCL types 0-31. */
+const isSlice = (kind: 'avc' | 'hevc', type: number) => (kind === 'avc' ? type >= 1 && type <= 5 : type < 32);
+
 /**
  * False when the key frame's first slice does not start the picture (its first slices were
  * missed); true when it does, and for what cannot be read (other codecs, no codec private data).
  */
 export function startsWholePicture(track: TrackInfo, keyFrame: Uint8Array): boolean {
-  try {
-    if (track.codecId === AVC_CODEC_ID && track.codecPrivate) {
-      const slice = lengthPrefixedUnits(keyFrame, parseAvcDecoderConfig(track.codecPrivate).nalLengthSize).find((u) => {
-        const type = u[0]! & 0x1f;
-        return type >= 1 && type <= 5; // H.264 Table 7-1: coded slices
-      });
-      // first_mb_in_slice is ue(v), the first syntax element: 0 is the single bit 1.
-      return slice === undefined || slice.length < 2 || (slice[1]! & 0x80) !== 0;
-    }
-    if (track.codecId === HEVC_CODEC_ID && track.codecPrivate) {
-      const vcl = lengthPrefixedUnits(keyFrame, parseHevcDecoderConfig(track.codecPrivate).nalLengthSize).find((u) => ((u[0]! >> 1) & 0x3f) < 32); // H.265 Table 7-1: VCL types 0-31
-      // first_slice_segment_in_pic_flag: the first bit after the 2-byte NAL unit header.
-      return vcl === undefined || vcl.length < 3 || (vcl[2]! & 0x80) !== 0;
-    }
-  } catch (err) {
-    if (!(err instanceof CodecConfigError || err instanceof RangeError)) throw err;
-  }
-  return true;
+  const format = nalFormat(track);
+  if (!format) return true;
+  const slice = lengthPrefixedUnits(keyFrame, format.lengthSize).find((u) => isSlice(format.kind, nalType(format.kind, u)));
+  if (!slice) return true;
+  // H.264: first_mb_in_slice, ue(v), the first syntax element: 0 is the single bit 1.
+  // H.265: first_slice_segment_in_pic_flag, the first bit after the 2-byte NAL unit header.
+  const at = format.kind === 'avc' ? 1 : 2;
+  return slice.length <= at || (slice[at]! & 0x80) !== 0;
 }
 
 /**
@@ -68,23 +75,15 @@ export function startsWholePicture(track: TrackInfo, keyFrame: Uint8Array): bool
  * undefined when there are none, or the codec is not H.264/H.265.
  */
 export function tidyKeyFrame(track: TrackInfo, keyFrame: Uint8Array): Uint8Array | undefined {
-  const kind = track.codecId === AVC_CODEC_ID ? 'avc' : track.codecId === HEVC_CODEC_ID ? 'hevc' : undefined;
-  if (!kind || !track.codecPrivate) return undefined;
-  let lengthSize: number;
-  try {
-    lengthSize = kind === 'avc' ? parseAvcDecoderConfig(track.codecPrivate).nalLengthSize : parseHevcDecoderConfig(track.codecPrivate).nalLengthSize;
-  } catch (err) {
-    if (err instanceof CodecConfigError || err instanceof RangeError) return undefined;
-    throw err;
-  }
+  const format = nalFormat(track);
+  if (!format) return undefined;
+  const { kind, lengthSize } = format;
   const units = lengthPrefixedUnits(keyFrame, lengthSize);
-  // H.264 Table 7-1: slices 1-5, AUD 9, SPS 7, PPS 8; H.265 Table 7-1: VCL 0-31, VPS 32, SPS 33, PPS 34, AUD 35.
-  const type = (u: Uint8Array) => (kind === 'avc' ? u[0]! & 0x1f : (u[0]! >> 1) & 0x3f);
-  const isSlice = (t: number) => (kind === 'avc' ? t >= 1 && t <= 5 : t < 32);
+  // H.264: SPS 7, PPS 8, AUD 9; H.265: VPS 32, SPS 33, PPS 34, AUD 35.
   const misplaced = new Set(kind === 'avc' ? [7, 8, 9] : [32, 33, 34, 35]);
-  const firstSlice = units.findIndex((u) => isSlice(type(u)));
+  const firstSlice = units.findIndex((u) => isSlice(kind, nalType(kind, u)));
   if (firstSlice < 0) return undefined;
-  const kept = units.filter((u, i) => i <= firstSlice || !misplaced.has(type(u)));
+  const kept = units.filter((u, i) => i <= firstSlice || !misplaced.has(nalType(kind, u)));
   if (kept.length === units.length) return undefined;
   const out = new Uint8Array(kept.reduce((n, u) => n + lengthSize + u.length, 0));
   let at = 0;
