@@ -11,6 +11,8 @@ import { UsageError } from './commands/put-media.js';
 import { loadRelaysConfig, RelayConfigError } from './relay/config.js';
 import { relayMetrics } from './relay/metrics.js';
 import { Relay } from './relay/relay.js';
+import { redactedSource } from './relay/ffmpeg-source.js';
+import type { RelayView } from './api/openkvs/list-relays.js';
 import { exitQuietlyWhenStdoutCloses } from './commands/stdout.js';
 
 const program = new Command('openkvs')
@@ -90,7 +92,10 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
   try {
     const relaysFile = typeof flags['relays'] === 'string' ? flags['relays'] : undefined;
     const relays: Relay[] = [];
-    const server = await startServer(resolveOptions(raw), relaysFile ? { metrics: () => relayMetrics(relays.map((r) => r.status())) } : {});
+    const server = await startServer(
+      resolveOptions(raw),
+      relaysFile ? { metrics: () => relayMetrics(relays.map((r) => r.status())), relays: () => relays.map(relayView) } : {},
+    );
     if (relaysFile) relays.push(...startServerRelays(relaysFile, server.url));
     const stop = () => {
       // Relays first: their last fragments go to this server before it closes.
@@ -114,6 +119,12 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     throw err;
   }
 });
+
+/** A relay as ListRelays shows it: camera passwords left out of its source and last error. */
+function relayView(relay: Relay): RelayView {
+  const status = relay.status();
+  return { ...status, source: redactedSource(relay.options.source), lastError: status.lastError === undefined ? undefined : redactedSource(status.lastError) };
+}
 
 /** `serve --relays`: each relay supervised on its own; one failing is logged, the others go on. */
 function startServerRelays(file: string, url: string): Relay[] {

@@ -1,3 +1,4 @@
+import type { RelayView } from './api/openkvs/list-relays.js';
 import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './api/context.js';
@@ -63,6 +64,8 @@ export interface ServerDeps {
   readonly consoleDir?: string;
   /** More Prometheus text for GET /metrics, after openkvs's own (serve --relays: each relay's state). */
   readonly metrics?: () => string;
+  /** The relays running in this process (serve --relays), for POST /openkvs/listRelays. */
+  readonly relays?: () => readonly RelayView[];
 }
 
 /** Opens storage, binds the port and starts serving every KVS API on it. */
@@ -103,6 +106,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     stills: new StillPool(),
     keys,
     metrics,
+    ...(deps.relays && { relays: deps.relays }),
   };
   sweeper.start();
   const routes: RouteTables = {

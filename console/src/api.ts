@@ -5,6 +5,8 @@
  */
 import { GetDataEndpointCommand, KinesisVideoClient, ListStreamsCommand, type APIName } from '@aws-sdk/client-kinesis-video';
 import { KinesisVideoArchivedMediaClient } from '@aws-sdk/client-kinesis-video-archived-media';
+// The signer the SDK clients themselves use (already in the bundle through them).
+import { SignatureV4 } from '@smithy/signature-v4';
 
 export interface Credentials {
   readonly accessKeyId: string;
@@ -118,4 +120,47 @@ export function errorText(err: unknown): string {
     return `${err.name}: ${err.message}${status ? ` (HTTP ${status})` : ''}`;
   }
   return String(err);
+}
+
+/** One relay of `openkvs serve --relays`, as POST /openkvs/listRelays returns it. */
+export interface RelayInfo {
+  readonly Name: string;
+  readonly StreamName: string;
+  readonly Source: string;
+  readonly State: string;
+  readonly FramesPerSecond: number;
+  readonly BitrateKbps: number;
+  readonly FragmentsPersisted: number;
+  readonly FragmentsBuffered: number;
+  readonly FragmentsDropped: number;
+  readonly SourceRestarts: number;
+  readonly Sessions: number;
+  readonly LastError?: string;
+  readonly LastFragmentTimestamp?: string;
+}
+
+/**
+ * openkvs's ListRelays (the cameras `serve --relays` runs), signed with the SDK's own SigV4
+ * signer and hash as the SDK signs the KVS calls: same public API, same keys, no other path in.
+ */
+export async function listRelays(kvs: Kvs, streamName?: string): Promise<RelayInfo[]> {
+  const url = new URL('/openkvs/listRelays', kvs.endpoint);
+  const body = JSON.stringify(streamName ? { StreamName: streamName } : {});
+  const signer = new SignatureV4({ credentials: kvs.session.credentials, region: kvs.session.region, service: 'kinesisvideo', sha256: kvs.control.config.sha256 });
+  const signed = await signer.sign({
+    method: 'POST',
+    protocol: url.protocol,
+    hostname: url.hostname,
+    ...(url.port && { port: Number(url.port) }),
+    path: url.pathname,
+    query: {},
+    headers: { host: url.host, 'content-type': 'application/json' },
+    body,
+  });
+  // The browser sets Host itself (the same value that was signed) and refuses to be given one.
+  const headers = Object.fromEntries(Object.entries(signed.headers).filter(([name]) => name.toLowerCase() !== 'host'));
+  const res = await fetch(url, { method: 'POST', headers, body });
+  const json = (await res.json().catch(() => ({}))) as { Relays?: RelayInfo[]; message?: string; Message?: string };
+  if (!res.ok) throw new Error(json.message ?? json.Message ?? `ListRelays: HTTP ${res.status}`);
+  return json.Relays ?? [];
 }

@@ -11,6 +11,7 @@ import { CLIP_MAX_BYTES, CLIP_MAX_FRAGMENTS, FragmentSet, loadArchive, loadRecen
 import { ago, bytes, localTime, markPainted, parseLocalTime, retention, shellQuote, span } from './format';
 import { Player, type PlayerState } from './player';
 import { EditDialog } from './streams';
+import { RelayCard, useRelays } from './relays';
 import { MAX_SPAN_MS, Timeline, type Range, type View } from './timeline';
 
 const FIRST_WINDOW_MS = 3_600_000;
@@ -29,6 +30,7 @@ export function StreamPage(props: { kvs: Kvs; name: string }) {
   const [cursor, setCursor] = useState<number>();
   const [selection, setSelection] = useState<Range>();
   const [, tick] = useState(0);
+  const { relays } = useRelays(kvs, name);
 
   const video = useRef<HTMLVideoElement>(null);
   const player = useRef<Player>();
@@ -222,6 +224,7 @@ export function StreamPage(props: { kvs: Kvs; name: string }) {
           {error}
         </p>
       )}
+      {relays && relays.length > 0 && <RelayCard relays={relays} />}
 
       <div class="player card">
         <video ref={video} controls muted playsInline aria-label={`${name} video`} data-testid="video" />

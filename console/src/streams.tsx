@@ -22,6 +22,8 @@ import { errorText, type Kvs } from './api';
 import { limited, newestFragment, producerConnected, thumbnail } from './details';
 import type { Newest } from './fragments';
 import { ago, markPainted, retention, streamHref } from './format';
+import { RelayLine, useRelays } from './relays';
+import type { RelayInfo } from './api';
 
 export function StreamsPage(props: { kvs: Kvs }) {
   const [streams, setStreams] = useState<StreamInfo[] | undefined>();
@@ -29,6 +31,7 @@ export function StreamsPage(props: { kvs: Kvs }) {
   const [filter, setFilter] = useState('');
   const [dialog, setDialog] = useState<{ kind: 'create' } | { kind: 'edit'; stream: StreamInfo } | undefined>();
   const [reload, setReload] = useState(0);
+  const { relays } = useRelays(props.kvs);
 
   useEffect(() => {
     let cancelled = false;
@@ -112,7 +115,13 @@ export function StreamsPage(props: { kvs: Kvs }) {
           </div>
           {shown.map((s) => (
             // Remounted after an edit here, so that tags and the rest are fetched again.
-            <StreamRow key={`${s.StreamARN}#${reload}`} kvs={props.kvs} stream={s} onEdit={() => setDialog({ kind: 'edit', stream: s })} />
+            <StreamRow
+              key={`${s.StreamARN}#${reload}`}
+              kvs={props.kvs}
+              stream={s}
+              relays={relays?.filter((r) => r.StreamName === s.StreamName) ?? []}
+              onEdit={() => setDialog({ kind: 'edit', stream: s })}
+            />
           ))}
         </div>
       )}
@@ -173,7 +182,7 @@ function useFirstVisible(onVisible: () => void) {
   return ref;
 }
 
-function StreamRow(props: { kvs: Kvs; stream: StreamInfo; onEdit: () => void }) {
+function StreamRow(props: { kvs: Kvs; stream: StreamInfo; relays: RelayInfo[]; onEdit: () => void }) {
   const { stream } = props;
   const name = stream.StreamName ?? '';
   const [details, setDetails] = useState<RowDetails>({});
@@ -234,6 +243,9 @@ function StreamRow(props: { kvs: Kvs; stream: StreamInfo; onEdit: () => void }) 
         ) : (
           <span class="muted">…</span>
         )}
+        {props.relays.map((r) => (
+          <RelayLine key={r.Name} relay={r} />
+        ))}
       </span>
       <span role="cell" class="tags" data-label="Tags">
         {tags.map(([k, v]) => (

@@ -10,6 +10,7 @@ import type { IndexStore } from '../storage/index-store.js';
 import type { Clock } from '../util/clock.js';
 import type { Logger } from '../util/logger.js';
 import type { KvsMetrics } from '../util/metrics.js';
+import type { RelayView } from './openkvs/list-relays.js';
 
 /** What every operation may use: the storage ports and the server's identity. */
 export interface AppContext {
@@ -35,6 +36,8 @@ export interface AppContext {
   readonly keys: KeyStore | undefined;
   /** Prometheus metrics (`/metrics`), named after the KVS CloudWatch metrics. */
   readonly metrics: KvsMetrics;
+  /** The relays this process runs (`serve --relays`), for ListRelays; undefined when none. */
+  readonly relays?: () => readonly RelayView[];
 }
 
 export interface RequestContext extends AppContext {

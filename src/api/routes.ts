@@ -26,6 +26,7 @@ import { listFragments } from './archived/list-fragments.js';
 import { getMedia } from './media/get-media.js';
 import { putMedia } from './media/put-media.js';
 import { issueCredentials } from './openkvs/issue-credentials.js';
+import { listRelays } from './openkvs/list-relays.js';
 import type { JsonOperation, JsonStreamOperation, StreamOperation } from './operation.js';
 import { dashInitFragmentResource } from './playback/dash-init-fragment.js';
 import { dashManifestResource } from './playback/dash-manifest.js';
@@ -72,6 +73,7 @@ const implemented: readonly AnyOperation[] = [
   getImages,
   // openkvs's own, under /openkvs/ where no KVS operation lives.
   issueCredentials,
+  listRelays,
 ];
 
 /** JSON input, streamed output. */

@@ -19,6 +19,8 @@ export interface CutCluster {
   readonly frames: number;
   readonly videoFrames: number;
   readonly startsWithKey: boolean;
+  /** The first video frame's data when it is an unlaced key frame (its in-band parameter sets: key-frame.ts). */
+  readonly keyFrame: Uint8Array | undefined;
 }
 
 interface Block {
@@ -32,10 +34,22 @@ interface Block {
   readonly tcAt: number;
   /** A SimpleBlock without lacing (whose payload can be joined with another's). */
   readonly plain: boolean;
+  /** Without lacing: the frame is everything after the flags byte. */
+  readonly unlaced: boolean;
 }
 
-/** The Cluster's blocks regrouped into Clusters that each open at a video key frame. */
-export function cutAtKeyFrames(cluster: Uint8Array, videoTrack: number | undefined, ticksPerMs = 1): CutCluster[] {
+/**
+ * The Cluster's blocks regrouped into Clusters that each open at a video key frame; without its
+ * last video frame when `dropLastVideoFrame` (a picture ffmpeg was still reading when it was stopped).
+ */
+export function cutAtKeyFrames(
+  cluster: Uint8Array,
+  videoTrack: number | undefined,
+  ticksPerMs = 1,
+  dropLastVideoFrame = false,
+  /** A key frame's data rewritten (key-frame.ts tidyKeyFrame), or undefined to keep it. */
+  tidyKeyFrame: (frame: Uint8Array) => Uint8Array | undefined = () => undefined,
+): CutCluster[] {
   const sizeWidth = vintWidth(cluster[4]!);
   const size = readVintSize(cluster, 4, sizeWidth);
   const end = size < 0 ? cluster.length : 4 + sizeWidth + size;
@@ -63,6 +77,15 @@ export function cutAtKeyFrames(cluster: Uint8Array, videoTrack: number | undefin
   const out: CutCluster[] = [];
   let group: Block[] = [];
   mergeSameTime(blocks, videoTrack, KEY_MERGE_MS * ticksPerMs);
+  for (const [i, b] of blocks.entries()) {
+    if (b.track !== videoTrack || !b.key || !b.plain) continue;
+    const tidy = tidyKeyFrame(b.bytes.subarray(b.tcAt + 3));
+    if (tidy) blocks[i] = withFrame(b, tidy);
+  }
+  if (dropLastVideoFrame) {
+    const last = blocks.findLastIndex((b) => b.track === videoTrack);
+    if (last >= 0) blocks.splice(last, 1);
+  }
   const flush = () => {
     if (group.length > 0) out.push(build(group, videoTrack));
     group = [];
@@ -99,14 +122,19 @@ function mergeSameTime(blocks: Block[], videoTrack: number | undefined, keyMerge
     const a = blocks[j]!;
     if (!a.plain || !b.plain) continue;
     if (a.time !== b.time && !(a.key && b.key && b.time > a.time && b.time - a.time < keyMergeTicks)) continue;
-    const trackVint = a.bytes.subarray(blockDataStart(a), a.tcAt);
-    const flags = a.bytes[a.tcAt + 2]! | (b.bytes[b.tcAt + 2]! & 0x80);
-    const data = concatBytes([trackVint, a.bytes.subarray(a.tcAt, a.tcAt + 2), Uint8Array.of(flags), a.bytes.subarray(a.tcAt + 3), b.bytes.subarray(b.tcAt + 3)]);
-    const element = concatBytes([elementHeader(MatroskaId.SimpleBlock, data.length), data]);
-    const headerLen = element.length - data.length;
     blocks.splice(i, 1);
-    blocks[j] = { bytes: element, track: a.track, time: a.time, key: a.key || b.key, tcAt: headerLen + trackVint.length, plain: true };
+    blocks[j] = withFrame(a, concatBytes([a.bytes.subarray(a.tcAt + 3), b.bytes.subarray(b.tcAt + 3)]), b.key);
   }
+}
+
+/** A plain SimpleBlock with its frame data replaced (key if it was, or if `key`). */
+function withFrame(a: Block, frame: Uint8Array, key = false): Block {
+  const trackVint = a.bytes.subarray(blockDataStart(a), a.tcAt);
+  const flags = a.bytes[a.tcAt + 2]! | (key ? 0x80 : 0);
+  const data = concatBytes([trackVint, a.bytes.subarray(a.tcAt, a.tcAt + 2), Uint8Array.of(flags), frame]);
+  const element = concatBytes([elementHeader(MatroskaId.SimpleBlock, data.length), data]);
+  const headerLen = element.length - data.length;
+  return { bytes: element, track: a.track, time: a.time, key: a.key || key, tcAt: headerLen + trackVint.length, plain: true, unlaced: true };
 }
 
 /** Offset of a SimpleBlock's data (its track number) inside the element. */
@@ -120,7 +148,8 @@ function block(bytes: Uint8Array, dataAt: number, simple: boolean, clusterTc: nu
   const tcAt = dataAt + trackW;
   const rel = ((bytes[tcAt]! << 8) | bytes[tcAt + 1]!) << 16 >> 16;
   const flags = bytes[tcAt + 2]!;
-  return { bytes, track, time: clusterTc + rel, key: keyOverride ?? (simple && (flags & 0x80) !== 0), tcAt, plain: simple && (flags & 0x06) === 0 };
+  const unlaced = (flags & 0x06) === 0;
+  return { bytes, track, time: clusterTc + rel, key: keyOverride ?? (simple && (flags & 0x80) !== 0), tcAt, plain: simple && unlaced, unlaced };
 }
 
 /** A BlockGroup: key when it has no ReferenceBlock. */
@@ -161,5 +190,6 @@ function build(group: Block[], videoTrack: number | undefined): CutCluster {
     frames: group.length,
     videoFrames: group.filter((b) => b.track === videoTrack).length,
     startsWithKey: firstVideo ? firstVideo.key : videoTrack === undefined,
+    keyFrame: firstVideo?.key && firstVideo.unlaced ? firstVideo.bytes.subarray(firstVideo.tcAt + 3) : undefined,
   };
 }

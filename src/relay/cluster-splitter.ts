@@ -10,6 +10,7 @@ import { MatroskaId } from '../formats/matroska/ids.js';
 import { ebmlHeaderElement, elementHeader } from '../formats/matroska/writer.js';
 import { concatBytes } from '../formats/bytes/read.js';
 import { cutAtKeyFrames } from './cluster-cut.js';
+import { inBandChange, replaceVideoTrack, startsWholePicture, tidyKeyFrame } from './key-frame.js';
 
 export interface SourceHeader {
   /** EBML header + unknown-size Segment + Info + Tracks: the start of every PutMedia body. */
@@ -30,7 +31,7 @@ export interface SourceCluster {
   readonly durationMs: number;
   /** The last frame's time from the Cluster start (the next fragment must start after it: KVS 4004). */
   readonly lastFrameMs: number;
-  /** The Cluster's first video frame is a key frame (a fragment KVS can start playback at). */
+  /** The Cluster's first video frame is a whole key frame (a fragment KVS can start playback at). */
   readonly startsWithKey: boolean;
   readonly frames: number;
   readonly videoFrames: number;
@@ -44,6 +45,8 @@ export class ClusterSplitter {
   private base = 0;
   private info: { timecodeScaleNs: number; bytes: Uint8Array } | undefined;
   private header: SourceHeader | undefined;
+  /** The Tracks element the header holds (rewritten when the camera changes its parameter sets in band). */
+  private tracksBytes: Uint8Array | undefined;
   private videoTrack: number | undefined;
   // The Cluster being read.
   private clusterStart = -1;
@@ -55,6 +58,7 @@ export class ClusterSplitter {
   private lastVideoTc: number | undefined;
   /** Last seen interval between video frames, in ticks (the duration of the Cluster's last frame). */
   private frameInterval = 0;
+  private cutShortAt: number | undefined;
 
   /** Feeds ffmpeg's output; returns the Clusters it completes. Throws MkvFormatError on bad input. */
   push(chunk: Uint8Array): SourceCluster[] {
@@ -62,6 +66,16 @@ export class ClusterSplitter {
     this.events.length = 0;
     this.parser.push(chunk, this.events);
     return this.handle();
+  }
+
+  /**
+   * ffmpeg was told to stop reading a network source: the Cluster it writes on its way out ends
+   * with whatever part of a picture it had (its parser hands over what it holds), so the last
+   * video frame of Clusters that end from here on is dropped. A picture cut short decodes with
+   * part of it concealed; losing one frame at the end of a run costs nothing.
+   */
+  cutShort(): void {
+    this.cutShortAt ??= this.base + this.chunks.reduce((n, c) => n + c.length, 0);
   }
 
   /** ffmpeg exited: an unknown-size last Cluster ends here. */
@@ -112,6 +126,7 @@ export class ClusterSplitter {
     const info = this.info ?? { timecodeScaleNs: 1_000_000, bytes: new Uint8Array(0) };
     const bytes = concatBytes([ebmlHeaderElement(), elementHeader(MatroskaId.Segment, undefined), info.bytes, tracksBytes]);
     this.videoTrack = tracks.find((t) => t.type === 1)?.number;
+    this.tracksBytes = tracksBytes;
     this.header = { bytes, tracks, timecodeScaleNs: info.timecodeScaleNs, key: Buffer.from(concatBytes([info.bytes, tracksBytes])).toString('base64') };
   }
 
@@ -130,21 +145,38 @@ export class ClusterSplitter {
 
   /** The Cluster just read, cut into one Cluster per GOP (cluster-cut.ts). */
   private finish(end: number): SourceCluster[] {
-    const header = this.header;
-    if (!header || this.clusterStart < 0) return [];
+    if (!this.header || this.clusterStart < 0) return [];
     const bytes = this.bytesBetween(this.clusterStart, end);
     this.clusterStart = -1;
     const perMs = this.ticksPerMs();
-    return cutAtKeyFrames(bytes, this.videoTrack, perMs).map((c) => ({
-      header,
-      bytes: c.bytes,
-      sourceMs: c.timecode / perMs,
-      durationMs: (c.maxBlockTc + this.frameInterval) / perMs,
-      lastFrameMs: c.maxBlockTc / perMs,
-      startsWithKey: c.startsWithKey,
-      frames: c.frames,
-      videoFrames: c.videoFrames,
-    }));
+    const cutShort = this.cutShortAt !== undefined && end > this.cutShortAt;
+    const videoTrack = this.header.tracks.find((t) => t.number === this.videoTrack);
+    const tidy = (frame: Uint8Array) => (videoTrack ? tidyKeyFrame(videoTrack, frame) : undefined);
+    return cutAtKeyFrames(bytes, this.videoTrack, perMs, cutShort, tidy).map((c) => {
+      const header = c.keyFrame ? this.headerFor(c.keyFrame) : this.header!;
+      const video = header.tracks.find((t) => t.number === this.videoTrack);
+      return {
+        header,
+        bytes: c.bytes,
+        sourceMs: c.timecode / perMs,
+        durationMs: (c.maxBlockTc + this.frameInterval) / perMs,
+        lastFrameMs: c.maxBlockTc / perMs,
+        startsWithKey: c.startsWithKey && !(video && c.keyFrame && !startsWholePicture(video, c.keyFrame)),
+        frames: c.frames,
+        videoFrames: c.videoFrames,
+      };
+    });
+  }
+
+  /** The header for a GOP opening with this key frame: a new one when it carries new parameter sets. */
+  private headerFor(keyFrame: Uint8Array): SourceHeader {
+    const header = this.header!;
+    const video = header.tracks.find((t) => t.number === this.videoTrack);
+    const change = video && this.tracksBytes ? inBandChange(video, keyFrame) : undefined;
+    if (!change) return header;
+    const tracks = replaceVideoTrack(this.tracksBytes!, video!.number, change);
+    this.setHeader(tracks.tracks, tracks.bytes);
+    return this.header!;
   }
 
   private ticksPerMs(): number {

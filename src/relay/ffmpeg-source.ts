@@ -48,6 +48,14 @@ export function sourceKind(source: string): SourceKind {
   throw new SourceError(`unsupported source ${source}: use rtsp://, rtsps://, rtmp://, srt://, http(s)://, a file or -`, true);
 }
 
+/**
+ * Text (a source, an error naming it) without the user names and passwords camera URLs often
+ * carry, for showing beyond the relay's own process.
+ */
+export function redactedSource(text: string): string {
+  return text.replace(/\b([a-z][a-z0-9+.-]*:\/\/)[^/@\s]*@/gi, '$1');
+}
+
 function isFile(path: string): boolean {
   try {
     return statSync(path).isFile() || statSync(path).isFIFO();
@@ -73,15 +81,21 @@ export interface ProbedStream {
   readonly hasBFrames: number;
 }
 
+export interface ProbedSource {
+  /** ffprobe's format_name ("mpegts", "mov,mp4,m4a,3gp,3g2,mj2", "matroska,webm", "rtsp"). */
+  readonly format: string;
+  readonly streams: ProbedStream[];
+}
+
 /**
  * ffprobe's view of the source (codecs decide copy or transcode); undefined on failure and for
  * sources not probed: stdin (it can be read once), RTMP and SRT (a publisher listening for one
  * client would give its connection to the probe).
  */
-export async function probeSource(options: SourceOptions, timeoutMs = 15_000): Promise<ProbedStream[] | undefined> {
+export async function probeSource(options: SourceOptions, timeoutMs = 15_000): Promise<ProbedSource | undefined> {
   const kind = sourceKind(options.source);
   if (kind === 'stdin' || kind === 'rtmp' || kind === 'srt') return undefined;
-  const args = ['-v', 'error', ...inputOptions(kind, options, true), '-show_entries', 'stream=codec_type,codec_name,has_b_frames', '-of', 'json', options.source];
+  const args = ['-v', 'error', ...inputOptions(kind, options, true), '-show_entries', 'stream=codec_type,codec_name,has_b_frames:format=format_name', '-of', 'json', options.source];
   return new Promise((resolve) => {
     const child = spawn(options.ffprobe ?? 'ffprobe', args, { stdio: ['ignore', 'pipe', 'ignore'] });
     let out = '';
@@ -92,8 +106,11 @@ export async function probeSource(options: SourceOptions, timeoutMs = 15_000): P
       clearTimeout(timer);
       if (code !== 0) return resolve(undefined);
       try {
-        const parsed = JSON.parse(out) as { streams?: Array<{ codec_type?: string; codec_name?: string; has_b_frames?: number }> };
-        resolve((parsed.streams ?? []).map((s) => ({ codecType: s.codec_type ?? '', codecName: s.codec_name ?? '', hasBFrames: s.has_b_frames ?? 0 })));
+        const parsed = JSON.parse(out) as { format?: { format_name?: string }; streams?: Array<{ codec_type?: string; codec_name?: string; has_b_frames?: number }> };
+        resolve({
+          format: parsed.format?.format_name ?? '',
+          streams: (parsed.streams ?? []).map((s) => ({ codecType: s.codec_type ?? '', codecName: s.codec_name ?? '', hasBFrames: s.has_b_frames ?? 0 })),
+        });
       } catch {
         resolve(undefined);
       }
@@ -109,17 +126,20 @@ export interface AudioPlan {
 }
 
 /** Decides what to do with the probed streams; throws a fatal SourceError for video KVS cannot take. */
-export function planStreams(streams: ProbedStream[] | undefined, kind?: SourceKind): AudioPlan {
-  // RTMP carries AAC with its config (copied); MPEG-TS over SRT carries ADTS AAC, whose config
-  // ffmpeg's Matroska muxer needs before the first packet, so that audio is re-encoded (cheap).
-  if (streams === undefined) return { audio: kind === 'rtmp' ? 'copy' : 'aac' };
+export function planStreams(probed: ProbedSource | undefined, kind?: SourceKind): AudioPlan {
+  // RTMP carries AAC with its config (copied); MPEG-TS (over SRT, HTTP, stdin) carries ADTS AAC,
+  // whose config ffmpeg's Matroska muxer needs before the first packet ("Could not write
+  // header"), so that audio is re-encoded (cheap).
+  if (probed === undefined) return { audio: kind === 'rtmp' ? 'copy' : 'aac' };
+  const { streams } = probed;
   const video = streams.find((s) => s.codecType === 'video');
   if (video && !VIDEO_CODECS.has(video.codecName)) {
     throw new SourceError(`the source's video is ${video.codecName}; openkvs relays H.264 and H.265 without re-encoding`, true);
   }
   const audio = streams.find((s) => s.codecType === 'audio');
   if (!audio) return { audio: 'none' };
-  return { audio: COPIED_AUDIO.has(audio.codecName) ? 'copy' : 'aac' };
+  const adts = audio.codecName === 'aac' && probed.format.split(',').includes('mpegts');
+  return { audio: COPIED_AUDIO.has(audio.codecName) && !adts ? 'copy' : 'aac' };
 }
 
 function inputOptions(kind: SourceKind, options: SourceOptions, probing: boolean): string[] {

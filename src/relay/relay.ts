@@ -27,6 +27,8 @@ import {
 import { FragmentBuffer } from './fragment-buffer.js';
 import { FatalSendError, Sender } from './session.js';
 import { Timeline, rewriteClusterTimestamp } from './timeline.js';
+// The shape the server's ListRelays answers with: one definition for both sides.
+import type { RelayView } from '../api/openkvs/list-relays.js';
 
 export type RelayState = 'starting' | 'connecting' | 'live' | 'buffering' | 'reconnecting' | 'stopping' | 'stopped' | 'failed';
 
@@ -49,20 +51,8 @@ export interface RelayOptions extends SourceOptions {
   readonly create?: boolean;
 }
 
-export interface RelayStatus {
-  readonly name: string;
-  readonly stream: string;
-  readonly state: RelayState;
-  readonly fps: number;
-  readonly bitrateKbps: number;
-  readonly fragmentsPersisted: number;
-  readonly fragmentsBuffered: number;
-  readonly fragmentsDropped: number;
-  readonly sourceRestarts: number;
-  readonly sessions: number;
-  readonly lastError: string | undefined;
-  readonly lastFragmentMs: number | undefined;
-}
+/** What status lines, /metrics and ListRelays show of a relay (ListRelays adds its redacted source). */
+export type RelayStatus = Omit<RelayView, 'source'> & { readonly state: RelayState };
 
 const RATE_WINDOW_MS = 10_000;
 /** Longest wait for a (re)started ffmpeg's first output. */
@@ -77,14 +67,15 @@ export class Relay {
   private state: RelayState = 'starting';
   private stopping = false;
   private child: FfmpegProcess | undefined;
+  private splitter: ClusterSplitter | undefined;
   private plan: AudioPlan | undefined;
   private persisted = 0;
   private restarts = 0;
   private lastError: string | undefined;
   private lastFragmentMs: number | undefined;
   private producedOnce = false;
-  /** (arrival ms, video frames, bytes) of recent fragments, for fps and bitrate. */
-  private recent: Array<[number, number, number]> = [];
+  /** (arrival ms, video frames, bytes, media ms) of recent fragments, for fps and bitrate. */
+  private recent: Array<[number, number, number, number]> = [];
   private stopped: Promise<void> | undefined;
   /** Fatal error, if the relay gave up. */
   failure: Error | undefined;
@@ -168,6 +159,7 @@ export class Relay {
     if (!this.stopping) {
       this.stopping = true;
       this.setState('stopping');
+      if (sourceKind(this.options.source) !== 'file' && sourceKind(this.options.source) !== 'stdin') this.splitter?.cutShort();
       this.child?.kill('SIGINT');
       // The sender drains once the source's last Cluster is in the buffer.
       void this.sourceDone().then(() => this.sender.stop(graceMs));
@@ -187,12 +179,14 @@ export class Relay {
     this.recent = this.recent.filter(([t]) => now - t <= RATE_WINDOW_MS);
     const frames = this.recent.reduce((n, [, f]) => n + f, 0);
     const bytes = this.recent.reduce((n, [, , b]) => n + b, 0);
+    // Over the media the fragments hold (not the window): right from the first fragments on.
+    const mediaMs = Math.max(this.recent.reduce((n, [, , , d]) => n + d, 0), 1);
     return {
       name: this.name,
       stream: this.options.stream,
       state: this.state,
-      fps: Math.round((frames / (RATE_WINDOW_MS / 1000)) * 10) / 10,
-      bitrateKbps: Math.round((bytes * 8) / RATE_WINDOW_MS),
+      fps: Math.round((frames / (mediaMs / 1000)) * 10) / 10,
+      bitrateKbps: Math.round((bytes * 8) / mediaMs),
       fragmentsPersisted: this.persisted,
       fragmentsBuffered: this.buffer.length,
       fragmentsDropped: this.buffer.dropped,
@@ -224,15 +218,16 @@ export class Relay {
     // Probed once it answers: a camera does not change codecs, and a probe costs a connection.
     let plan = this.plan;
     if (!plan) {
-      const streams = await probeSource(this.options);
-      plan = planStreams(streams, sourceKind(this.options.source));
-      if (streams !== undefined) this.plan = plan;
+      const probed = await probeSource(this.options);
+      plan = planStreams(probed, sourceKind(this.options.source));
+      if (probed !== undefined) this.plan = plan;
     }
     const child = spawnFfmpeg(this.options, plan);
     this.child = child;
     if (this.options.source === '-' && child.stdin) process.stdin.pipe(child.stdin);
     this.place(this.timeline.newRun());
     const splitter = new ClusterSplitter();
+    this.splitter = splitter;
     const stallMs = this.options.stallMs ?? 10_000;
     let lastData = Date.now();
     let stalled = false;
@@ -284,7 +279,7 @@ export class Relay {
     const now = Date.now();
     // A Cluster that does not open with a key frame (the start of a run joins mid-GOP) cannot start playback.
     if (!cluster.startsWithKey) return;
-    this.recent.push([now, cluster.videoFrames, cluster.bytes.length]);
+    this.recent.push([now, cluster.videoFrames, cluster.bytes.length, cluster.durationMs]);
     this.place(this.timeline.add(cluster, now));
   }
 

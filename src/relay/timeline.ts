@@ -4,14 +4,20 @@
  * us: each Cluster gives an estimate of the offset between the source clock and wall time
  * (arrival − duration − source time). Late arrivals only make that estimate too large (ffmpeg
  * probing a new connection releases its first GOPs in a burst, a busy machine delays a pipe), so
- * the offset is the smallest estimate of the last WINDOW Clusters: the source's own clock spaces
- * the frames, the wall clock keeps it honest (a camera clock that runs fast or slow is followed).
- * A run's first Clusters wait until one arrives at its own pace (the burst is over) before any is
- * mapped (at most HOLD of them). Across runs and
- * sessions timestamps never go back: a fragment starts after the previous one's last frame,
- * which is what KVS checks (4004) and what keeps playback ordered. (Not after its estimated end:
- * that one frame of slack per fragment is what lets a fast camera clock be pulled back to wall
- * time instead of running ahead for ever.)
+ * the wall clock's view is the smallest estimate of the last WINDOW Clusters. A run's first
+ * Clusters wait until one arrives at its own pace (the burst is over) before any is mapped (at
+ * most HOLD of them).
+ *
+ * Within a run, fragments follow the source clock exactly (each starts where the source says,
+ * relative to the previous one), so frames stay evenly spaced across fragment boundaries; the
+ * wall clock only steps in when the two disagree by more than DEAD_BAND_MS (a camera clock that
+ * drifts, a changed network delay). Behind it, the next fragment jumps to it (a gap, which every
+ * player takes); ahead of it, the next fragment is pulled back to within half the band, but
+ * never before the previous fragment's last frame (KVS's 4004 rule). Pulling back on every
+ * new smallest estimate instead (jitter of a few ms to tens of ms) put two frames closer than a
+ * frame apart at many boundaries, which players at a constant frame rate see as two frames in
+ * one slot (ffmpeg: "non monotonically increasing dts"). Across runs and sessions timestamps
+ * never go back: a new run starts after the previous fragment's end.
  */
 import { MatroskaId } from '../formats/matroska/ids.js';
 import { readVintSize, vintWidth } from '../formats/matroska/vint.js';
@@ -21,6 +27,8 @@ import { elementHeader, uintElement } from '../formats/matroska/writer.js';
 /** Most Clusters held while a run's start-up burst lasts. */
 export const HOLD = 8;
 export const WINDOW = 10;
+/** How far the source clock may stray from the wall clock before the wall clock wins (the budget is 100 ms). */
+export const DEAD_BAND_MS = 50;
 
 export interface Timed {
   readonly sourceMs: number;
@@ -35,11 +43,14 @@ export class Timeline<T extends Timed> {
   private lastEndMs = 0;
   /** Where the last fragment handed out ends, its last frame's duration included. */
   private lastFullEndMs = 0;
+  /** The last fragment of this run placed: its source time and where it was put. */
+  private previous: { sourceMs: number; startMs: number } | undefined;
 
   /** A new ffmpeg run: its clock starts wherever it likes. Returns what was still held. */
   newRun(): Array<{ item: T; startMs: number }> {
     const out = this.flush();
     this.estimates = [];
+    this.previous = undefined;
     // A new run has no timing relation to the last one: its first fragment starts after the
     // previous one's end, not within its last frame's duration.
     this.lastEndMs = this.lastFullEndMs;
@@ -62,14 +73,25 @@ export class Timeline<T extends Timed> {
   /** Maps everything held (the end of a run). */
   flush(): Array<{ item: T; startMs: number }> {
     const offset = Math.min(...this.estimates);
-    const out = this.held.map(({ item }) => ({ item, startMs: this.place(item, offset) }));
+    // Whether the source clock has strayed is judged without the newest estimate: the Cluster
+    // ffmpeg writes when its input ends (a file, a pipe) arrives a frame before it ends, not at
+    // the next key frame, and must not pull the run's last fragment back.
+    const settled = this.estimates.length > 1 ? Math.min(...this.estimates.slice(0, -1)) : offset;
+    const out = this.held.map(({ item }) => ({ item, startMs: this.place(item, offset, settled) }));
     this.held = [];
     return out;
   }
 
-  private place(item: T, offset: number): number {
+  private place(item: T, offset: number, settled: number): number {
     let start = Math.round(item.sourceMs + offset);
+    if (this.previous) {
+      const wall = Math.round(item.sourceMs + settled);
+      const source = this.previous.startMs + Math.round(item.sourceMs - this.previous.sourceMs);
+      const ahead = source - wall;
+      start = ahead > DEAD_BAND_MS ? wall + DEAD_BAND_MS / 2 : ahead < -DEAD_BAND_MS ? wall : source;
+    }
     if (start < this.lastEndMs) start = this.lastEndMs;
+    this.previous = { sourceMs: item.sourceMs, startMs: start };
     this.lastEndMs = start + Math.floor(item.lastFrameMs) + 1;
     this.lastFullEndMs = start + Math.ceil(item.durationMs);
     return start;

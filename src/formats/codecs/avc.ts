@@ -4,7 +4,7 @@
  * players need: coded size after cropping, sample aspect ratio and frame rate (ITU-T H.264
  * §7.3.2.1.1, Annex E.1.1).
  */
-import { readUint8, readUintBE, slice } from '../bytes/read.js';
+import { concatBytes, readUint8, readUintBE, slice } from '../bytes/read.js';
 import { BitReader, unescapeRbsp } from './bit-reader.js';
 import { CodecConfigError } from './codec-error.js';
 
@@ -199,4 +199,32 @@ function readVui(bits: BitReader): { sarWidth: number; sarHeight: number; frameR
   }
   const [sarWidth, sarHeight] = sar[0] > 0 && sar[1] > 0 ? sar : [1, 1];
   return { sarWidth, sarHeight, frameRate };
+}
+
+/**
+ * §5.3.3.1.2: the profiles whose record carries chroma_format and the bit depths (100, 110, 122,
+ * 144), and High 4:4:4 Predictive (244), which took 144's place and for which muxers write it too.
+ */
+const EXTENDED_RECORD_PROFILES = new Set([100, 110, 122, 144, 244]);
+
+/**
+ * ISO/IEC 14496-15 §5.3.3.1.2: an AVCDecoderConfigurationRecord for these parameter sets (NAL
+ * units with their header byte), profile and level taken from the first SPS. High profiles get
+ * the chroma format and bit depth extension, as muxers write it.
+ */
+export function avcDecoderConfigRecord(sps: readonly Uint8Array[], pps: readonly Uint8Array[], nalLengthSize: 1 | 2 | 4 = 4): Uint8Array {
+  const first = sps[0];
+  if (!first || first.length < 4) throw new CodecConfigError('an AVCDecoderConfigurationRecord needs a sequence parameter set');
+  const params = parseAvcSps(first);
+  const withLength = (units: readonly Uint8Array[]) => units.flatMap((u) => [Uint8Array.of(u.length >> 8, u.length & 0xff), u]);
+  const extension = EXTENDED_RECORD_PROFILES.has(params.profileIdc)
+    ? [Uint8Array.of(0xfc | params.chromaFormatIdc, 0xf8 | (params.bitDepthLuma - 8), 0xf8 | (params.bitDepthChroma - 8), 0)]
+    : [];
+  return concatBytes([
+    Uint8Array.of(1, first[1]!, first[2]!, first[3]!, 0xfc | (nalLengthSize - 1), 0xe0 | sps.length),
+    ...withLength(sps),
+    Uint8Array.of(pps.length),
+    ...withLength(pps),
+    ...extension,
+  ]);
 }

@@ -8,7 +8,7 @@ import assert from 'node:assert/strict';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { avcCodecString, parseAvcDecoderConfig, parseAvcSps } from '../../../../src/formats/codecs/avc.js';
+import { avcCodecString, avcDecoderConfigRecord, parseAvcDecoderConfig, parseAvcSps } from '../../../../src/formats/codecs/avc.js';
 import { CodecConfigError } from '../../../../src/formats/codecs/codec-error.js';
 import { skipWithoutFfmpeg } from '../isobmff/mkv-source.js';
 import { encode, video } from './encoded.js';
@@ -63,6 +63,8 @@ describe('H.264 codec private data, judged by ffprobe', { skip: skipWithoutFfmpe
       if (c.frameRate !== undefined) assert.ok(Math.abs((sps.frameRate ?? 0) - c.frameRate) < 1e-9, `frame rate ${sps.frameRate}`);
       const hex = (n: number) => n.toString(16).padStart(2, '0');
       assert.equal(avcCodecString(config), `avc1.${hex(sps.profileIdc)}${hex(sps.constraintFlags)}${hex(sps.levelIdc)}`);
+      // Built again from its parameter sets (as the relay does for an in-band SPS): ffmpeg's bytes.
+      assert.deepEqual(Buffer.from(avcDecoderConfigRecord(config.sps, config.pps)).toString('hex'), Buffer.from(codecPrivate).toString('hex'));
     });
   });
 });
