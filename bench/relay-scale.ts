@@ -16,6 +16,7 @@
  *
  * Scale:  node dist/bench/relay-scale.js --relays 50 --seconds 60 [--size 1920x1080 --bitrate 4M]
  * Soak:   node dist/bench/relay-scale.js --relays 20 --seconds 600 --rss-every 10
+ * `--before DIR` runs another build's relay (a built checkout) instead, to compare memory.
  */
 import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,6 +36,8 @@ const { values } = parseArgs({
     fps: { type: 'string', default: '30' },
     'rss-every': { type: 'string', default: '2' },
     dir: { type: 'string' },
+    /** Another build's relay (a built checkout), e.g. the commit before a change: its RSS over time. */
+    before: { type: 'string' },
   },
 });
 const RELAYS = Number(values.relays);
@@ -63,7 +66,8 @@ await createStreams(server.endpoint, streams);
 const config = path.join(dir, 'relays.yaml');
 writeFileSync(config, relaysYaml(server.endpoint, streams, rtsp.url));
 
-const relay = spawn(process.execPath, [CLI, 'relay', '--config', config, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
+const cli = values.before !== undefined ? path.join(values.before, 'bin/openkvs.cjs') : CLI;
+const relay = spawn(process.execPath, [cli, 'relay', '--config', config, '--json'], { stdio: ['ignore', 'pipe', 'inherit'] });
 const last = new Map<string, Status>();
 const latencies: number[] = [];
 /** Acks per 200-ms slot of the 2-s GOP period: how aligned the cameras' fragments are. */
