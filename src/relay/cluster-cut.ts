@@ -65,7 +65,8 @@ export function cutAtKeyFrames(cluster: Uint8Array, videoTrack: number | undefin
   const read = blocks.length;
   mergeSameTime(blocks, videoTrack, KEY_MERGE_MS * ticksPerMs);
   // The usual Cluster (one GOP, nothing merged, timed from its first block) stays as ffmpeg
-  // wrote it: rebuilding it would copy the whole GOP twice more (the relay's main cost, with the GC).
+  // wrote it: rebuilding it would copy the whole GOP twice more, and such copies' garbage
+  // collection was most of the relay process's CPU (bench/README.md, relay.js).
   if (blocks.length === read && end === cluster.length && oneGop(blocks, videoTrack) && blocks[0]?.time === timecode) {
     return [{ ...summary(blocks, videoTrack), bytes: cluster }];
   }
