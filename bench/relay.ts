@@ -7,93 +7,106 @@
  *   pipe      `ffmpeg -i rtsp://… -c copy -f matroska - | openkvs put-media -`
  *   ffmpeg    `ffmpeg -i rtsp://… -c copy out.mkv` (ffmpeg alone writing the same stream to a file)
  *
- * CPU is user + system time of the producer's processes (not the server's), from /proc.
+ * --runs rounds take the producers in turn (a slow minute of the shared machine then touches all
+ * of them); the table holds each producer's median. CPU is user + system time of the producer's
+ * processes (not the server's), from /proc, split into node and ffmpeg. `--before DIR` adds the
+ * relay of another build (a checkout of the commit before, built) to every round: before/after
+ * in one run. `--cpu-prof DIR` runs the relay's node under --cpu-prof.
  *
- *   node dist/bench/relay.js [--seconds 20]
+ *   node dist/bench/relay.js [--seconds 30] [--runs 3] [--before /tmp/openkvs-before] [--cpu-prof DIR]
  */
-import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { parseArgs } from 'node:util';
-import { fileURLToPath } from 'node:url';
+import { CLI, cpuByCommand, createStreams, encodeCamera, median, sleep, startOpenkvs, startRtspServer } from './relay-fixture.js';
 
-const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
-const CLI = path.join(ROOT, 'bin/openkvs.cjs');
-const { values } = parseArgs({ options: { seconds: { type: 'string', default: '20' } } });
+const { values } = parseArgs({
+  options: { seconds: { type: 'string', default: '30' }, runs: { type: 'string', default: '3' }, before: { type: 'string' }, 'cpu-prof': { type: 'string' } },
+});
 const SECONDS = Number(values.seconds);
-const TICK = 100; // USER_HZ on Linux
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const RUNS = Number(values.runs);
+const WARMUP_MS = 5000; // connection set-up and ffmpeg's probing are not the steady state
 
-/** utime + stime (seconds) of a process and its descendants still alive. */
-function cpuOfTree(pid: number): number {
-  let total = 0;
-  const kids = (p: number): number[] => {
-    try {
-      return readFileSync(`/proc/${p}/task/${p}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-    } catch {
-      return [];
-    }
-  };
-  const stack = [pid];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    try {
-      const fields = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1]!.split(' ');
-      total += (Number(fields[11]) + Number(fields[12])) / TICK;
-    } catch {
-      continue;
-    }
-    stack.push(...kids(p));
-  }
-  return total;
-}
+type Split = Map<string, number>;
 
-async function measure(name: string, start: () => ChildProcess[]): Promise<{ name: string; cpuPct: number }> {
+async function measure(start: () => ChildProcess[], graceful: boolean): Promise<Split> {
   const children = start();
-  await sleep(5000); // connection set-up and ffmpeg's probing are not the steady state
-  const before = children.reduce((n, c) => n + cpuOfTree(c.pid!), 0);
+  await sleep(WARMUP_MS);
+  const sample = () => {
+    const total: Split = new Map();
+    for (const c of children) for (const [comm, s] of cpuByCommand(c.pid!)) total.set(comm, (total.get(comm) ?? 0) + s);
+    return total;
+  };
+  const before = sample();
   await sleep(SECONDS * 1000);
-  const after = children.reduce((n, c) => n + cpuOfTree(c.pid!), 0);
-  for (const c of children) c.kill('SIGKILL');
-  await sleep(500);
-  return { name, cpuPct: ((after - before) / SECONDS) * 100 };
+  const after = sample();
+  // SIGTERM lets a relay end cleanly (and write its --cpu-prof); SIGKILL after 15 s, and at once
+  // for the others (an ffmpeg whose pipe reader is gone would wait on its write for ever).
+  for (const c of children) c.kill(graceful ? 'SIGTERM' : 'SIGKILL');
+  const killer = setTimeout(() => children.forEach((c) => c.kill('SIGKILL')), 15_000);
+  await Promise.all(children.map((c) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(null) : c.once('exit', r)))));
+  clearTimeout(killer);
+  const pct: Split = new Map();
+  for (const [comm, s] of after) pct.set(comm, ((s - (before.get(comm) ?? 0)) / SECONDS) * 100);
+  return pct;
 }
 
 const dir = mkdtempSync(path.join(tmpdir(), 'openkvs-bench-relay-'));
-const file = path.join(dir, 'cam.mp4');
 console.log('encoding the camera file once (1080p30, 4 Mbit/s, 2-s GOPs, AAC)...');
-execFileSync('ffmpeg', ['-v', 'error', '-f', 'lavfi', '-i', 'testsrc2=size=1920x1080:rate=30', '-f', 'lavfi', '-i', 'sine=frequency=440', '-t', String(SECONDS + 15),
-  '-c:v', 'libx264', '-preset', 'ultrafast', '-b:v', '4M', '-maxrate', '4M', '-bufsize', '8M', '-g', '60', '-bf', '0', '-pix_fmt', 'yuv420p', '-c:a', 'aac', file]);
-const port = 18554 + Math.floor(Math.random() * 1000);
-const serverPort = 14570 + Math.floor(Math.random() * 1000);
-const rtsp = spawn('/usr/bin/python3', [path.join(ROOT, 'test/relay/rtsp-server.py'), String(port), '--file', file], { stdio: 'ignore' });
-const server = spawn(process.execPath, [CLI, 'serve', '--port', String(serverPort), '--data-dir', path.join(dir, 'data'), '--log-level', 'warn'], { stdio: 'ignore' });
-await sleep(2000);
-const endpoint = `http://127.0.0.1:${serverPort}`;
-const url = `rtsp://127.0.0.1:${port}/cam`;
-for (const s of ['relay', 'pipe']) {
-  await fetch(`${endpoint}/createStream`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ StreamName: s, DataRetentionInHours: 1 }) });
-}
-const results = [];
-try {
-  results.push(await measure('openkvs relay', () => [spawn(process.execPath, [CLI, 'relay', url, '--stream', 'relay', '--endpoint', endpoint, '--json'], { stdio: 'ignore' })]));
-  results.push(
-    await measure('ffmpeg -c copy | openkvs put-media -', () => {
+const file = encodeCamera(dir, { size: '1920x1080', bitrate: '4M', fps: 30, seconds: SECONDS + 20 });
+const rtsp = await startRtspServer(file);
+const server = await startOpenkvs(path.join(dir, 'data'));
+const { endpoint } = server;
+const url = rtsp.url;
+await createStreams(endpoint, ['relay', 'before', 'pipe']);
+
+const relay = (cli: string, stream: string) => () => {
+  const prof = values['cpu-prof'] !== undefined ? ['--cpu-prof', '--cpu-prof-dir', path.join(values['cpu-prof'], stream)] : [];
+  return [spawn(process.execPath, [...prof, cli, 'relay', url, '--stream', stream, '--endpoint', endpoint, '--json'], { stdio: 'ignore' })];
+};
+const producers: Array<{ name: string; start: () => ChildProcess[]; relay?: boolean }> = [
+  { name: '`openkvs relay rtsp://…`', start: relay(CLI, 'relay'), relay: true },
+  ...(values.before !== undefined ? [{ name: '`openkvs relay` before (--before)', start: relay(path.join(values.before, 'bin/openkvs.cjs'), 'before'), relay: true }] : []),
+  {
+    name: '`ffmpeg -c copy -f matroska - | openkvs put-media -`',
+    start: () => {
       const ff = spawn('ffmpeg', ['-v', 'error', '-rtsp_transport', 'tcp', '-i', url, '-c', 'copy', '-f', 'matroska', '-cluster_size_limit', '50000000', '-cluster_time_limit', '10000', '-'], { stdio: ['ignore', 'pipe', 'ignore'] });
       const put = spawn(process.execPath, [CLI, 'put-media', '--stream', 'pipe', '--endpoint', endpoint, '--timecode-type', 'RELATIVE', '-'], { stdio: ['pipe', 'ignore', 'ignore'] });
       ff.stdout!.pipe(put.stdin!);
+      put.stdin!.on('error', () => undefined);
       return [ff, put];
-    }),
-  );
-  results.push(await measure('ffmpeg -c copy to a file', () => [spawn('ffmpeg', ['-v', 'error', '-y', '-rtsp_transport', 'tcp', '-i', url, '-c', 'copy', path.join(dir, 'out.mkv')], { stdio: 'ignore' })]));
+    },
+  },
+  { name: '`ffmpeg -c copy` to a file', start: () => [spawn('ffmpeg', ['-v', 'error', '-y', '-rtsp_transport', 'tcp', '-i', url, '-c', 'copy', path.join(dir, 'out.mkv')], { stdio: 'ignore' })] },
+];
+const results = new Map<string, Split[]>(producers.map((p) => [p.name, []]));
+const loads: number[] = [];
+try {
+  for (let run = 0; run < RUNS; run++) {
+    // Each round in another order, so no producer always follows the same one.
+    const order = producers.map((_, i) => producers[(i + run) % producers.length]!);
+    for (const p of order) {
+      loads.push(loadavg()[0]!);
+      const split = await measure(p.start, p.relay === true);
+      results.get(p.name)!.push(split);
+      console.log(`run ${run + 1} ${p.name}: ${[...split].map(([c, v]) => `${c} ${v.toFixed(2)} %`).join(', ')}`);
+    }
+  }
 } finally {
-  rtsp.kill('SIGKILL');
-  server.kill('SIGTERM');
+  rtsp.proc.kill('SIGKILL');
+  server.proc.kill('SIGTERM');
   await sleep(500);
   if (existsSync(dir)) rmSync(dir, { recursive: true, force: true });
 }
-const base = results.at(-1)!.cpuPct;
-console.log(`\none 1080p30 4 Mbit/s H.264+AAC RTSP camera, ${SECONDS} s each (CPU % of one core, producer processes only)\n`);
-console.log('| producer | CPU % | × ffmpeg alone |\n|---|---|---|');
-for (const r of results) console.log(`| ${r.name} | ${r.cpuPct.toFixed(1)} | ${(r.cpuPct / base).toFixed(2)} |`);
+const total = (s: Split) => [...s.values()].reduce((a, b) => a + b, 0);
+const base = median(results.get(producers.at(-1)!.name)!.map(total));
+console.log(`\none 1080p30 4 Mbit/s H.264+AAC RTSP camera, ${SECONDS} s per measure, median of ${RUNS} runs (CPU % of one core, producer processes only); load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}\n`);
+console.log('| producer | CPU % | of which node | of which ffmpeg | × ffmpeg alone |\n|---|---|---|---|---|');
+for (const p of producers) {
+  const runs = results.get(p.name)!;
+  const cpu = median(runs.map(total));
+  const part = (comm: string) => median(runs.map((s) => s.get(comm) ?? 0)).toFixed(2);
+  console.log(`| ${p.name} | ${cpu.toFixed(2)} | ${part('node')} | ${part('ffmpeg')} | ${(cpu / base).toFixed(2)} |`);
+}

@@ -1,6 +1,5 @@
 import { Command, Option } from 'commander';
 import { ConfigError, DEFAULT_PORT, resolveOptions, type RawOptions } from './config.js';
-import { startServer } from './server.js';
 import { addCredentialsCommand } from './commands/credentials.js';
 import { addGetClipCommand } from './commands/get-clip.js';
 import { addGetImagesCommand } from './commands/get-images.js';
@@ -92,6 +91,9 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
   try {
     const relaysFile = typeof flags['relays'] === 'string' ? flags['relays'] : undefined;
     const relays: Relay[] = [];
+    // Loaded for `serve` only: the server's modules are most of the heap, and a long-running
+    // `openkvs relay` would otherwise pay for them in every full GC (bench/README.md, relay.js).
+    const { startServer } = await import('./server.js');
     const server = await startServer(
       resolveOptions(raw),
       relaysFile ? { metrics: () => relayMetrics(relays.map((r) => r.status())), relays: () => relays.map(relayView) } : {},

@@ -76,15 +76,29 @@ export function cutAtKeyFrames(
   }
   const out: CutCluster[] = [];
   let group: Block[] = [];
+  const read = blocks.length;
   mergeSameTime(blocks, videoTrack, KEY_MERGE_MS * ticksPerMs);
+  let rewritten = blocks.length !== read;
   for (const [i, b] of blocks.entries()) {
     if (b.track !== videoTrack || !b.key || !b.plain) continue;
     const tidy = tidyKeyFrame(b.bytes.subarray(b.tcAt + 3));
-    if (tidy) blocks[i] = withFrame(b, tidy);
+    if (tidy) {
+      blocks[i] = withFrame(b, tidy);
+      rewritten = true;
+    }
   }
   if (dropLastVideoFrame) {
     const last = blocks.findLastIndex((b) => b.track === videoTrack);
-    if (last >= 0) blocks.splice(last, 1);
+    if (last >= 0) {
+      blocks.splice(last, 1);
+      rewritten = true;
+    }
+  }
+  // The usual Cluster (one GOP, nothing merged, tidied or dropped, timed from its first block)
+  // stays as ffmpeg wrote it: rebuilding it would copy the whole GOP twice more, and such copies'
+  // garbage collection was most of the relay process's CPU (bench/README.md, relay.js).
+  if (!rewritten && end === cluster.length && oneGop(blocks, videoTrack) && blocks[0]?.time === timecode) {
+    return [{ ...summary(blocks, videoTrack), bytes: cluster }];
   }
   const flush = () => {
     if (group.length > 0) out.push(build(group, videoTrack));
@@ -169,22 +183,24 @@ function blockGroup(bytes: Uint8Array, dataAt: number, clusterTc: number): Block
   return found ? block(bytes, found.at, false, clusterTc, !referenced) : undefined;
 }
 
-function build(group: Block[], videoTrack: number | undefined): CutCluster {
+/** No video key frame after a non-key one: the blocks are one GOP (or its start). */
+function oneGop(blocks: readonly Block[], videoTrack: number | undefined): boolean {
+  let sawDelta = false;
+  for (const b of blocks) {
+    if (b.track !== videoTrack) continue;
+    if (b.key && sawDelta) return false;
+    if (!b.key) sawDelta = true;
+  }
+  return true;
+}
+
+/** What a Cluster of these blocks, timed from the first one, holds. */
+function summary(group: readonly Block[], videoTrack: number | undefined): Omit<CutCluster, 'bytes'> {
   const base = group[0]!.time;
   let maxBlockTc = 0;
-  const parts: Uint8Array[] = [uintElement(MatroskaId.Timestamp, base)];
-  for (const b of group) {
-    const rel = b.time - base;
-    if (rel > maxBlockTc) maxBlockTc = rel;
-    const copy = b.bytes.slice();
-    copy[b.tcAt] = (rel >> 8) & 0xff;
-    copy[b.tcAt + 1] = rel & 0xff;
-    parts.push(copy);
-  }
-  const body = concatBytes(parts);
+  for (const b of group) if (b.time - base > maxBlockTc) maxBlockTc = b.time - base;
   const firstVideo = group.find((b) => b.track === videoTrack);
   return {
-    bytes: concatBytes([elementHeader(MatroskaId.Cluster, body.length), body]),
     timecode: base,
     maxBlockTc,
     frames: group.length,
@@ -192,4 +208,18 @@ function build(group: Block[], videoTrack: number | undefined): CutCluster {
     startsWithKey: firstVideo ? firstVideo.key : videoTrack === undefined,
     keyFrame: firstVideo?.key && firstVideo.unlaced ? firstVideo.bytes.subarray(firstVideo.tcAt + 3) : undefined,
   };
+}
+
+function build(group: Block[], videoTrack: number | undefined): CutCluster {
+  const base = group[0]!.time;
+  const parts: Uint8Array[] = [uintElement(MatroskaId.Timestamp, base)];
+  for (const b of group) {
+    const rel = b.time - base;
+    const copy = b.bytes.slice();
+    copy[b.tcAt] = (rel >> 8) & 0xff;
+    copy[b.tcAt + 1] = rel & 0xff;
+    parts.push(copy);
+  }
+  const body = concatBytes(parts);
+  return { ...summary(group, videoTrack), bytes: concatBytes([elementHeader(MatroskaId.Cluster, body.length), body]) };
 }

@@ -18,6 +18,7 @@ export function relayMetrics(statuses: readonly RelayStatus[]): string {
   gauge('openkvs_relay_fragments_buffered', 'fragments waiting for PERSISTED', (s) => s.fragmentsBuffered);
   gauge('openkvs_relay_fragments_dropped_total', 'fragments dropped from a full buffer', (s) => s.fragmentsDropped, 'counter');
   gauge('openkvs_relay_source_restarts_total', 'ffmpeg restarts', (s) => s.sourceRestarts, 'counter');
+  gauge('openkvs_relay_persist_latency_ms', 'last PERSISTED fragment: ms from its last byte sent to the ack', (s) => s.persistLatencyMs ?? 0);
   gauge('openkvs_relay_sessions_total', 'PutMedia sessions opened', (s) => s.sessions, 'counter');
   return `${lines.join('\n')}\n`;
 }

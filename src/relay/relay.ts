@@ -6,7 +6,6 @@
  * so a server outage never stalls the camera and a camera outage never drops a session's acks.
  */
 import { once } from 'node:events';
-import { concatBytes } from '../formats/bytes/read.js';
 import { tagsElement, type KvsTag } from '../formats/matroska/kvs-document.js';
 import { PutMediaHttpError } from '../client/errors.js';
 // The one restJson1 call the relay makes (CreateStream), signed as the CLI commands sign theirs.
@@ -73,6 +72,7 @@ export class Relay {
   private restarts = 0;
   private lastError: string | undefined;
   private lastFragmentMs: number | undefined;
+  private persistLatencyMs: number | undefined;
   private producedOnce = false;
   /** (arrival ms, video frames, bytes, media ms) of recent fragments, for fps and bitrate. */
   private recent: Array<[number, number, number, number]> = [];
@@ -98,8 +98,9 @@ export class Relay {
         ...(options.sendBackoff !== undefined && { backoff: options.sendBackoff }),
       },
       {
-        onPersisted: () => {
+        onPersisted: ({ latencyMs }) => {
           this.persisted++;
+          this.persistLatencyMs = latencyMs;
           this.refreshState();
         },
         onError: (message) => this.error(message),
@@ -194,6 +195,7 @@ export class Relay {
       sessions: this.sender.sessions,
       lastError: this.lastError,
       lastFragmentMs: this.lastFragmentMs,
+      persistLatencyMs: this.persistLatencyMs,
     };
   }
 
@@ -289,8 +291,7 @@ export class Relay {
 
   private enqueue(cluster: SourceCluster, timestampMs: number): void {
     const ticksPerMs = 1_000_000 / cluster.header.timecodeScaleNs;
-    const rewritten = rewriteClusterTimestamp(cluster.bytes, Math.round(timestampMs * ticksPerMs));
-    const bytes = this.tagBytes ? concatBytes([rewritten, this.tagBytes]) : rewritten;
+    const bytes = rewriteClusterTimestamp(cluster.bytes, Math.round(timestampMs * ticksPerMs), this.tagBytes);
     this.buffer.push({ header: cluster.header, bytes, timestampMs, durationMs: cluster.durationMs, sent: false });
     this.producedOnce = true;
     this.sourceBackoff.reset();

@@ -29,7 +29,8 @@ export interface SenderOptions {
 }
 
 export interface SenderEvents {
-  onPersisted(fragment: { timestampMs: number; fragmentNumber: string | undefined }): void;
+  /** `latencyMs`: from the fragment's last byte handed to the connection to its PERSISTED ack. */
+  onPersisted(fragment: { timestampMs: number; fragmentNumber: string | undefined; latencyMs: number | undefined }): void;
   onError(message: string, fatal: boolean): void;
   onConnected(): void;
   onDisconnected(): void;
@@ -84,12 +85,15 @@ export class Sender {
 
   /** One PutMedia session; true when it ended cleanly. */
   private async session(): Promise<boolean> {
-    const first = this.buffer.at(0);
-    if (!first) return true;
-    const header = first.header;
+    const opening = sessionOpening(this.buffer);
+    if (!opening) return true;
+    const { header, firstTimestampMs } = opening;
     const startedAt = Date.now();
     const maxMs = this.options.maxSessionMs ?? DEFAULT_SESSION_MS;
-    const inFlight = new Map<number, Fragment>();
+    // Timestamps only: holding the sent fragments would keep every GOP of a 40-minute session in memory.
+    const sent = new Set<number>();
+    /** When each fragment's last byte went to the connection, until its PERSISTED ack. */
+    const writtenAt = new Map<number, number>();
     const buffer = this.buffer;
     const self = this;
     async function* body(): AsyncGenerator<Uint8Array> {
@@ -99,15 +103,16 @@ export class Sender {
         if (!next) {
           if (self.stopping) return;
           await buffer.wait(1000);
-          next = nextAfter(buffer, inFlight);
+          next = nextAfter(buffer, sent);
           continue;
         }
         if (next.header.key !== header.key) return;
-        inFlight.set(next.timestampMs, next);
+        sent.add(next.timestampMs);
         next.sent = true;
         yield next.bytes;
+        writtenAt.set(next.timestampMs, Date.now());
         if (Date.now() - startedAt >= maxMs) return;
-        next = nextAfter(buffer, inFlight);
+        next = nextAfter(buffer, sent);
       }
     }
     this.sessions++;
@@ -116,7 +121,7 @@ export class Sender {
       streamName: this.options.streamName,
       body: body(),
       timecodeType: 'ABSOLUTE',
-      producerStartTimestampMs: first.timestampMs,
+      producerStartTimestampMs: firstTimestampMs,
       ...(this.options.region !== undefined && { region: this.options.region }),
       signal: this.abort.signal,
     });
@@ -124,7 +129,7 @@ export class Sender {
     try {
       for await (const ack of session) {
         this.setConnected(true);
-        if (!this.ack(ack)) clean = false;
+        if (!this.ack(ack, writtenAt)) clean = false;
       }
       await session.done;
     } catch (err) {
@@ -140,11 +145,14 @@ export class Sender {
   }
 
   /** Handles one ack; false for an ERROR (the session is then retried after a backoff). */
-  private ack(ack: AckEvent): boolean {
+  private ack(ack: AckEvent, writtenAt: Map<number, number>): boolean {
     if (ack.type === 'PERSISTED' && ack.fragmentTimecode !== undefined) {
       this.buffer.persisted(ack.fragmentTimecode);
       this.backoff.reset();
-      this.events.onPersisted({ timestampMs: ack.fragmentTimecode, fragmentNumber: ack.fragmentNumber });
+      const written = writtenAt.get(ack.fragmentTimecode);
+      writtenAt.delete(ack.fragmentTimecode);
+      const latencyMs = written === undefined ? undefined : Date.now() - written;
+      this.events.onPersisted({ timestampMs: ack.fragmentTimecode, fragmentNumber: ack.fragmentNumber, latencyMs });
       return true;
     }
     if (ack.type === 'ERROR') {
@@ -164,8 +172,17 @@ export class Sender {
   }
 }
 
+/**
+ * What a session needs of its first fragment, not the fragment itself: a suspended async function
+ * keeps its locals, and the session's would hold that GOP in memory for the session's 40 minutes.
+ */
+function sessionOpening(buffer: FragmentBuffer): { header: Fragment['header']; firstTimestampMs: number } | undefined {
+  const first = buffer.at(0);
+  return first && { header: first.header, firstTimestampMs: first.timestampMs };
+}
+
 /** The buffered fragment after the newest one this session sent (persisted ones have left). */
-function nextAfter(buffer: FragmentBuffer, sent: Map<number, Fragment>): Fragment | undefined {
+function nextAfter(buffer: FragmentBuffer, sent: ReadonlySet<number>): Fragment | undefined {
   for (let i = 0; ; i++) {
     const f = buffer.at(i);
     if (!f) return undefined;

@@ -32,6 +32,11 @@ export class StatusWriter {
     private readonly json: boolean,
   ) {}
 
+  /** On a TTY every relay's line is redrawn together; otherwise each relay writes its own lines. */
+  get redrawsAll(): boolean {
+    return this.out.isTTY === true && !this.json;
+  }
+
   update(statuses: readonly RelayStatus[]): void {
     this.latest = statuses;
     if (this.json) {

@@ -21,7 +21,6 @@
  */
 import { MatroskaId } from '../formats/matroska/ids.js';
 import { readVintSize, vintWidth } from '../formats/matroska/vint.js';
-import { concatBytes } from '../formats/bytes/read.js';
 import { elementHeader, uintElement } from '../formats/matroska/writer.js';
 
 /** Most Clusters held while a run's start-up burst lasts. */
@@ -101,24 +100,38 @@ export class Timeline<T extends Timed> {
 /**
  * The Cluster with its Timestamp replaced by `timestampMs` (in the stream's TimecodeScale ticks),
  * other children unchanged: block timecodes are relative to the Cluster, so they stay valid.
+ * `tail` (the fragment's Tags) follows the Cluster. One copy of the media: this runs for every
+ * fragment of every relay.
  */
-export function rewriteClusterTimestamp(cluster: Uint8Array, timestampTicks: number): Uint8Array {
+export function rewriteClusterTimestamp(cluster: Uint8Array, timestampTicks: number, tail?: Uint8Array): Uint8Array {
   const idWidth = 4; // Cluster's ID is 4 octets
   const sizeWidth = vintWidth(cluster[idWidth]!);
-  const dataStart = idWidth + sizeWidth;
-  const parts: Uint8Array[] = [uintElement(MatroskaId.Timestamp, timestampTicks)];
-  let at = dataStart;
-  while (at < cluster.length) {
+  const timestamp = uintElement(MatroskaId.Timestamp, timestampTicks);
+  const children: Array<[number, number]> = [];
+  let bodyLength = timestamp.length;
+  for (let at = idWidth + sizeWidth; at < cluster.length; ) {
     const idW = vintWidth(cluster[at]!);
     const id = readId(cluster, at, idW);
     const sW = vintWidth(cluster[at + idW]!);
     const size = readVintSize(cluster, at + idW, sW);
     const end = size < 0 ? cluster.length : at + idW + sW + size;
-    if (id !== MatroskaId.Timestamp) parts.push(cluster.subarray(at, end));
+    if (id !== MatroskaId.Timestamp) {
+      children.push([at, end]);
+      bodyLength += end - at;
+    }
     at = end;
   }
-  const body = concatBytes(parts);
-  return concatBytes([elementHeader(MatroskaId.Cluster, body.length), body]);
+  const header = elementHeader(MatroskaId.Cluster, bodyLength);
+  const out = new Uint8Array(header.length + bodyLength + (tail?.length ?? 0));
+  out.set(header, 0);
+  out.set(timestamp, header.length);
+  let at = header.length + timestamp.length;
+  for (const [from, to] of children) {
+    out.set(cluster.subarray(from, to), at);
+    at += to - from;
+  }
+  if (tail) out.set(tail, at);
+  return out;
 }
 
 function readId(bytes: Uint8Array, at: number, width: number): number {

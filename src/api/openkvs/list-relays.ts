@@ -35,6 +35,8 @@ export interface RelayView {
   readonly sessions: number;
   readonly lastError: string | undefined;
   readonly lastFragmentMs: number | undefined;
+  /** The last PERSISTED fragment: ms from its last byte handed to the connection to the ack. */
+  readonly persistLatencyMs: number | undefined;
 }
 
 interface ListRelaysInput {
