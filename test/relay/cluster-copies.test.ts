@@ -24,7 +24,19 @@ test('a Cluster that is one GOP is passed on as it is, not copied', () => {
   const out = cutAtKeyFrames(gop, 1);
   assert.equal(out.length, 1);
   assert.equal(out[0]!.bytes, gop, 'the Cluster was rebuilt');
-  assert.deepEqual({ ...out[0]!, bytes: undefined }, { bytes: undefined, timecode: 5000, maxBlockTc: 66, frames: 4, videoFrames: 3, startsWithKey: true });
+  const { bytes: _bytes, keyFrame, ...summary } = out[0]!;
+  assert.deepEqual(summary, { timecode: 5000, maxBlockTc: 66, frames: 4, videoFrames: 3, startsWithKey: true });
+  assert.deepEqual(keyFrame, new Uint8Array(100).fill(7), 'the key frame is the first video block\'s data');
+});
+
+test('a one-GOP Cluster whose key picture is tidied, or whose last picture is dropped, is rebuilt', () => {
+  const gop = cluster(5000, [simpleBlock(1, 0, true), simpleBlock(1, 33, false), simpleBlock(1, 66, false)]);
+  const tidied = cutAtKeyFrames(gop, 1, 1, false, () => Uint8Array.of(1, 2, 3));
+  assert.deepEqual(tidied[0]!.keyFrame, Uint8Array.of(1, 2, 3));
+  assert.deepEqual(tidied[0]!.bytes, cluster(5000, [binaryElement(MatroskaId.SimpleBlock, Uint8Array.of(0x81, 0, 0, 0x80, 1, 2, 3)), simpleBlock(1, 33, false), simpleBlock(1, 66, false)]));
+  const cut = cutAtKeyFrames(gop, 1, 1, true);
+  assert.equal(cut[0]!.frames, 2);
+  assert.deepEqual(cut[0]!.bytes, cluster(5000, [simpleBlock(1, 0, true), simpleBlock(1, 33, false)]));
 });
 
 test('a Cluster of two GOPs is still cut in two', () => {
