@@ -131,6 +131,9 @@ export function StreamsPage(props: { kvs: Kvs }) {
   );
 }
 
+/** How often a row in view asks for its newest fragment again. */
+const REFRESH_MS = 5000;
+
 interface RowDetails {
   tags?: Record<string, string>;
   newest?: Newest | null;
@@ -138,26 +141,34 @@ interface RowDetails {
   error?: string;
 }
 
-/** One observer for every row (not one each): calls a row's callback the first time it scrolls into view. */
+/**
+ * One observer for every row (not one each): calls a row's callback the first time it scrolls
+ * into view, and keeps `inView` current for the rows' refreshes.
+ */
 const visibleCallbacks = new WeakMap<Element, () => void>();
+const inView = new WeakSet<Element>();
 let rowObserver: IntersectionObserver | undefined;
-function observeOnce(el: Element, onVisible: () => void): () => void {
+function observe(el: Element, onFirstVisible: () => void): () => void {
   rowObserver ??= new IntersectionObserver(
     (entries) => {
       for (const entry of entries) {
-        if (!entry.isIntersecting) continue;
-        rowObserver!.unobserve(entry.target);
+        if (!entry.isIntersecting) {
+          inView.delete(entry.target);
+          continue;
+        }
+        inView.add(entry.target);
         visibleCallbacks.get(entry.target)?.();
         visibleCallbacks.delete(entry.target);
       }
     },
     { rootMargin: '200px 0px' },
   );
-  visibleCallbacks.set(el, onVisible);
+  visibleCallbacks.set(el, onFirstVisible);
   rowObserver.observe(el);
   return () => {
     rowObserver?.unobserve(el);
     visibleCallbacks.delete(el);
+    inView.delete(el);
   };
 }
 
@@ -170,7 +181,7 @@ function useFirstVisible(onVisible: () => void) {
     let timer: ReturnType<typeof setTimeout> | undefined;
     const frame = requestAnimationFrame(() => {
       timer = setTimeout(() => {
-        if (ref.current) stop = observeOnce(ref.current, onVisible);
+        if (ref.current) stop = observe(ref.current, onVisible);
       }, 0);
     });
     return () => {
@@ -202,6 +213,20 @@ function StreamRow(props: { kvs: Kvs; stream: StreamInfo; relays: RelayInfo[]; o
       }
     });
   });
+  // Whether a producer is connected changes while the page is open: the newest fragment is asked
+  // again every few seconds, for the rows in view only (a thousand rows are not polled).
+  const loaded = details.newest !== undefined;
+  useEffect(() => {
+    if (!loaded || !stream.DataRetentionInHours) return;
+    const timer = setInterval(() => {
+      if (!ref.current || !inView.has(ref.current) || document.hidden) return;
+      limited(() => newestFragment(props.kvs, name)).then(
+        (newest) => setDetails((d) => ({ ...d, newest: newest ?? null })),
+        () => undefined,
+      );
+    }, REFRESH_MS);
+    return () => clearInterval(timer);
+  }, [loaded]);
   // "12 s ago" keeps counting.
   useEffect(() => {
     if (!details.newest) return;

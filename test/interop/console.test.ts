@@ -154,6 +154,8 @@ describe('web console', { skip, timeout: 240_000 }, () => {
     producer.stderr!.on('data', (d: Buffer) => (producerErr += d.toString()));
     producerDone = new Promise((resolve) => producer!.on('close', resolve));
 
+    // The streams page, left open, sees the producer connect (the row's badge follows the stream).
+    await row.getByText('producer live').waitFor({ timeout: 20_000 });
     await row.getByRole('link', { name: STREAM }).click();
     await page.getByRole('heading', { name: STREAM }).waitFor();
 
