@@ -25,11 +25,11 @@ import { loadavg, tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { parseArgs } from 'node:util';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { formatFragmentNumber, type NewFragment } from '../src/domain/fragment.js';
 import { encodeFrameIndex } from '../src/domain/frame-index.js';
 import { SqliteIndexStore } from '../src/storage/sqlite/sqlite-index-store.js';
-import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../test/helpers/browser-player.js';
+import { launchChromium } from '../test/helpers/browser-player.js';
 import { browserProcessTree, endProcesses } from '../test/helpers/player/processes.js';
 import { REPO_ROOT, spawnServer } from '../test/helpers/process.js';
 import { createBenchStreams } from './index-fixture.js';
@@ -111,14 +111,7 @@ async function main(): Promise<void> {
     if (!args.reuse || performance.now() - t0 > 1000) console.log(`seeded ${STREAMS} streams and ${FRAGMENTS.toLocaleString()} fragment slots (${DAYS} d of 2-s fragments, with gaps) in ${fmt(performance.now() - t0)}`);
     const running = await spawnServer(process.execPath, [path.join(REPO_ROOT, 'bin/openkvs.cjs'), 'serve', '--port', '0', '--data-dir', dir, '--log-level', 'info'], {});
     server.stop = () => running.stop();
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [...CHROMIUM_FLAGS],
-      env: { ...process.env, CHROME_CONFIG_HOME: path.join(userDataDir, 'config-home') },
-      viewport: { width: 1280, height: 860 },
-      timeout: 60_000,
-    });
+    context = await launchChromium(userDataDir, { viewport: { width: 1280, height: 860 } });
     console.log(`chromium ${context.browser()?.version() ?? ''}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
 
     const streamsMs: number[] = [];

@@ -137,6 +137,8 @@ export interface RelayInfo {
   readonly Sessions: number;
   readonly LastError?: string;
   readonly LastFragmentTimestamp?: string;
+  /** The last PERSISTED fragment: ms from its last byte sent to the ack. */
+  readonly PersistLatencyMillis?: number;
 }
 
 /**

@@ -95,6 +95,10 @@ export function RelayCard(props: { relays: RelayInfo[] }) {
               <dt>Sessions</dt>
               <dd>{r.Sessions}</dd>
             </div>
+            <div>
+              <dt>Last PERSISTED after</dt>
+              <dd>{r.PersistLatencyMillis === undefined ? '—' : `${r.PersistLatencyMillis} ms`}</dd>
+            </div>
           </dl>
         </div>
       ))}

@@ -2,7 +2,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type BrowserContext, type Page, type LaunchOptions, type BrowserContextOptions } from 'playwright-core';
 import { browserProcessTree, endProcesses } from './player/processes.js';
 import { startStaticServer, type StaticServer } from './player/static-server.js';
 import { REPO_ROOT } from './process.js';
@@ -36,6 +36,26 @@ export const CHROMIUM_FLAGS: readonly string[] = [
   '--no-first-run',
   '--disable-quic',
 ];
+
+/**
+ * Debian's chromium with CHROMIUM_FLAGS on a profile of its own (`extraArgs` after the flags).
+ * Chromium's crash handlers keep their database under the config home (~/.config/chromium by
+ * default) whatever the profile; inside the profile directory, nothing leaks into $HOME.
+ */
+export function launchChromium(
+  userDataDir: string,
+  options: { extraArgs?: readonly string[] } & Pick<BrowserContextOptions, 'viewport' | 'acceptDownloads'> & Pick<LaunchOptions, 'timeout'> = {},
+): Promise<BrowserContext> {
+  const { extraArgs = [], ...rest } = options;
+  return chromium.launchPersistentContext(userDataDir, {
+    executablePath: CHROMIUM_PATH,
+    headless: true,
+    args: [...CHROMIUM_FLAGS, ...extraArgs],
+    env: { ...process.env, CHROME_CONFIG_HOME: path.join(userDataDir, 'config-home') },
+    timeout: 60_000,
+    ...rest,
+  });
+}
 
 const PLAYER_DIR = path.join(REPO_ROOT, 'test/helpers/player');
 const PAGE_FILES: Readonly<Record<string, string>> = {
@@ -167,15 +187,7 @@ export async function launchBrowserPlayer(): Promise<BrowserPlayer> {
   const userDataDir = await mkdtemp(path.join(tmpdir(), 'openkvs-chromium-'));
   let context: BrowserContext;
   try {
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [...CHROMIUM_FLAGS],
-      // Chromium's crash handlers keep their database under the config home (~/.config/chromium
-      // by default) whatever the profile; inside the fresh directory, nothing leaks into $HOME.
-      env: { ...process.env, CHROME_CONFIG_HOME: path.join(userDataDir, 'config-home') },
-      timeout: 60_000,
-    });
+    context = await launchChromium(userDataDir);
   } catch (err) {
     await shutDown(undefined, userDataDir, pages);
     throw err;

@@ -3,8 +3,8 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, CHROMIUM_PATH, type PlayerError, type PlayerEvent } from './browser-player.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { launchChromium, type PlayerError, type PlayerEvent } from './browser-player.js';
 import { browserProcessTree, endProcesses } from './player/processes.js';
 import { startStaticServer, type StaticServer } from './player/static-server.js';
 import { REPO_ROOT } from './process.js';
@@ -110,14 +110,7 @@ export async function launchSdkBrowser(): Promise<SdkBrowser> {
     await bundleSdkV3(files['/sdk-v3.js']!);
     // The page server sends no CORS headers: it serves its own origin only.
     pages = await startStaticServer({ resolve: (urlPath) => files[urlPath], cors: false });
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [...CHROMIUM_FLAGS],
-      env: { ...process.env, CHROME_CONFIG_HOME: path.join(userDataDir, 'config-home') },
-      viewport: { width: 900, height: 600 },
-      timeout: 60_000,
-    });
+    context = await launchChromium(userDataDir, { viewport: { width: 900, height: 600 } });
   } catch (err) {
     await shutDown();
     throw err;

@@ -14,9 +14,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
+import type { BrowserContext, Page } from 'playwright-core';
 import { signRequest } from '../../src/client/sigv4-sign.js';
-import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../helpers/browser-player.js';
+import { CHROMIUM_PATH, launchChromium } from '../helpers/browser-player.js';
 import { isolatedAwsEnv, OPENKVS_CLI } from '../helpers/cli.js';
 import { browserProcessTree, endProcesses } from '../helpers/player/processes.js';
 import { findTool, REPO_ROOT, skipUnlessPresent } from '../helpers/process.js';
@@ -104,14 +104,7 @@ describe('web console: relay state', { skip, timeout: 180_000 }, () => {
     });
     server.stderr!.on('data', (d: Buffer) => (serverErr += d.toString()));
     userDataDir = path.join(dir, 'profile');
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [...CHROMIUM_FLAGS],
-      env: { ...process.env, CHROME_CONFIG_HOME: path.join(userDataDir, 'config-home') },
-      viewport: { width: 1280, height: 860 },
-      timeout: 60_000,
-    });
+    context = await launchChromium(userDataDir, { viewport: { width: 1280, height: 860 } });
     page = await context.newPage();
     page.on('pageerror', (err) => console.error(`[page] ${err.message}`));
   });

@@ -17,8 +17,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { after, before, describe, test } from 'node:test';
-import { chromium, type BrowserContext, type Page } from 'playwright-core';
-import { CHROMIUM_FLAGS, CHROMIUM_PATH } from '../helpers/browser-player.js';
+import type { BrowserContext, Page } from 'playwright-core';
+import { CHROMIUM_PATH, launchChromium } from '../helpers/browser-player.js';
 import { isolatedAwsEnv, OPENKVS_CLI } from '../helpers/cli.js';
 import { browserProcessTree, endProcesses } from '../helpers/player/processes.js';
 import { findTool, REPO_ROOT, skipUnlessPresent } from '../helpers/process.js';
@@ -86,15 +86,7 @@ describe('web console', { skip, timeout: 240_000 }, () => {
     await writeFile(credentialsFile, `[default]\naws_access_key_id = ${TEST_CREDENTIALS.accessKeyId}\naws_secret_access_key = ${TEST_CREDENTIALS.secretAccessKey}\n`);
     secured = await startTestServer({ credentialsFile });
     userDataDir = path.join(dir, 'profile');
-    context = await chromium.launchPersistentContext(userDataDir, {
-      executablePath: CHROMIUM_PATH,
-      headless: true,
-      args: [...CHROMIUM_FLAGS, '--autoplay-policy=no-user-gesture-required'],
-      env: { ...process.env, CHROME_CONFIG_HOME: path.join(userDataDir, 'config-home') },
-      viewport: DESKTOP,
-      acceptDownloads: true,
-      timeout: 60_000,
-    });
+    context = await launchChromium(userDataDir, { extraArgs: ['--autoplay-policy=no-user-gesture-required'], viewport: DESKTOP, acceptDownloads: true });
     page = await context.newPage();
     page.on('pageerror', (err) => console.error(`[page] ${err.message}`));
     page.on('console', (msg) => {

@@ -79,6 +79,7 @@ export const listRelays: JsonOperation<ListRelaysInput> = {
         Sessions: r.sessions,
         ...(r.lastError !== undefined && { LastError: r.lastError }),
         ...(r.lastFragmentMs !== undefined && { LastFragmentTimestamp: new Date(r.lastFragmentMs).toISOString() }),
+        ...(r.persistLatencyMs !== undefined && { PersistLatencyMillis: r.persistLatencyMs }),
       })),
     };
   },
