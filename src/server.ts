@@ -178,15 +178,43 @@ function listen(http: Server, host: string, port: number): Promise<number> {
   });
 }
 
+/** How long a stop waits for PutMedia sessions to hand over their PERSISTED acks and end (a stuck disk must not hang it). */
+const STOP_SESSIONS_MS = 5_000;
+/** Then how long open connections (GetMedia, producers reading their last acks) get before they are cut. */
+const STOP_CONNECTIONS_MS = 2_000;
+
+/**
+ * Stops in the order that loses no ack: no new connection or PutMedia session; each PutMedia
+ * session stops reading, drops the fragment it was receiving and ends its response once every
+ * fragment it handed to the committer has its PERSISTED ack written; only then are connections
+ * cut and storage closed. Cutting PutMedia connections first (as openkvs once did) let fragments
+ * commit after their connection was gone: durable, never acked, sent again and stored twice.
+ */
 async function shutdown(http: Server, app: AppContext, sweeper: RetentionSweeper): Promise<void> {
+  const deadline = Date.now() + STOP_SESSIONS_MS;
   await sweeper.stop();
   const closed = new Promise<void>((resolve) => http.close(() => resolve()));
   http.closeIdleConnections();
-  // Give in-flight requests a moment, then cut long-lived streams so shutdown is prompt.
-  const force = setTimeout(() => http.closeAllConnections(), 2_000);
+  if (!(await within(app.ingest.sessions.stopAll(), deadline))) app.log.warn('PutMedia sessions did not end in time; their connections are cut');
+  const force = setTimeout(() => http.closeAllConnections(), STOP_CONNECTIONS_MS);
   await closed;
   clearTimeout(force);
-  await app.ingest.drain();
+  if (!(await within(app.ingest.drain(), deadline))) app.log.warn('fragments still committing at stop; storage is closed under them');
   await Promise.all([app.index.close(), app.blobs.close(), app.feed.close(), app.stills.close()]);
   app.log.info('openkvs stopped');
+}
+
+/** Waits for `work` until `deadline` (epoch ms); true when it settled in time. */
+async function within(work: Promise<unknown>, deadline: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
+  const settled = work.then(
+    () => true,
+    () => true,
+  );
+  try {
+    return await Promise.race([settled, late]);
+  } finally {
+    clearTimeout(timer);
+  }
 }

@@ -9,6 +9,7 @@ import { FragmentNumberAllocator } from './fragment-numbers.js';
 import { GroupCommitter } from './group-commit.js';
 import { IDLE_ACK_INTERVAL_MS, IDLE_TIMEOUT_MS, THROTTLE_TIMEOUT_MS, WIND_DOWN } from './limits.js';
 import { IngestBudget } from './memory-budget.js';
+import { OpenSessions } from './open-sessions.js';
 
 /**
  * Distinct track headers remembered (a few hundred bytes of key each): every camera's current one
@@ -49,13 +50,15 @@ const UNCONFIGURED_BUDGET_BYTES = 256 * 1024 * 1024;
 
 /**
  * What every PutMedia session shares: fragment numbers, the group committer, the slabs bodies are
- * copied into, the memory budget they hold them under, and the track headers already stored (a
- * camera reconnecting every 40 minutes sends the same header again).
+ * copied into, the memory budget they hold them under, the track headers already stored (a
+ * camera reconnecting every 40 minutes sends the same header again), and the list of open
+ * sessions a server stop ends one by one.
  */
 export class IngestService {
   readonly numbers: FragmentNumberAllocator;
   readonly committer: GroupCommitter;
   readonly slabs = new SlabPool();
+  readonly sessions = new OpenSessions();
   /** Content hash → header id, most recently used last; at most `headerCacheSize` entries. */
   private readonly headerIds = new Map<string, Promise<number>>();
 

@@ -143,6 +143,19 @@ export class PutMediaSession {
     this.window.close();
   }
 
+  /**
+   * The server is stopping and reads no more of the body: the fragment being assembled is dropped
+   * without an ack, as if the body had broken off there (the producer sends it again in its next
+   * session), while those already handed to the committer still get their PERSISTED. No ERROR ack:
+   * any id names a failure that did not happen, and a 4xxx naming the fragment tells producers to
+   * drop it (the relay does, session.ts); KVS's own idle close ends the response without one too.
+   */
+  stop(): void {
+    this.options.log.debug({ stream: this.options.stream.name, dropped: (this.open ?? this.closing)?.identity }, 'PutMedia stopped by the server');
+    this.open = this.closing = undefined;
+    this.window.close();
+  }
+
   /** Resolves once every fragment handed to the committer has been acked or failed; the body is done with. */
   async settled(): Promise<void> {
     while (this.commits.size > 0) await Promise.all(this.commits);

@@ -5,6 +5,7 @@ import { InvalidArgumentException } from '../../domain/errors.js';
 import type { IdleTimings, WindDownBudget } from '../../ingest/ingest-service.js';
 import { WIND_DOWN } from '../../ingest/limits.js';
 import { PutMediaSession, type TimecodeType } from '../../ingest/put-media-session.js';
+import type { StreamRecord } from '../../domain/stream.js';
 import type { RequestContext } from '../context.js';
 import { findStream } from '../control/stream-access.js';
 import type { StreamOperation } from '../operation.js';
@@ -64,60 +65,82 @@ export const putMedia: StreamOperation = {
     }
     const stream = await findStream(ctx, headers);
     ctx.observed.stream = stream.name;
-    ctx.ingest.committer.prepare(stream.streamId);
-    const startedMs = ctx.clock.nowMs();
-    // Only now may the producer send its body (Amazon's C producer waits for this).
-    if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
-    res.writeHead(200, { 'content-type': 'application/json' });
-    res.flushHeaders();
-    const acks = new AckChannel(res, req);
-    const send = acks.send;
-    // The memory budget may end a session it cannot serve (memory-budget.ts says when).
-    const account = ctx.ingest.budget.openAccount({
-      stream: stream.name,
-      shed: () => {
-        session.fail(new IngestError('INTERNAL_ERROR', 'the server is overloaded: the ingest memory budget cannot serve this session'));
-        body.interrupt();
-      },
+    // Refused once the server is stopping; a stop later ends the session at a fragment boundary.
+    const stop: StopRequest = { requested: false, interrupt: () => {} };
+    const registered = ctx.ingest.sessions.open(() => {
+      stop.requested = true;
+      stop.interrupt();
     });
-    const body = new BodyReader(req, account);
-    const session = new PutMediaSession({
-      stream,
-      timecodeType: headers.FragmentTimecodeType,
-      producerStartMs: headers.ProducerStartTimestamp === undefined ? startedMs : Math.round(Number(headers.ProducerStartTimestamp) * 1000),
-      service: ctx.ingest,
-      clock: ctx.clock,
-      log: ctx.log.child({ requestId: ctx.requestId, stream: stream.name }),
-      send,
-      metrics: ctx.metrics,
-      meter: account,
-    });
-    const connectionEnded = ctx.metrics.putMediaConnection(stream.name);
     try {
-      const unwatch = ctx.access.watch(stream.arn, () => {
-        // KVS has no ack error for revoked credentials. 4003 MAX_CONNECTION_DURATION_REACHED is
-        // its "the service ends this connection, reconnect" error: producers (Amazon's C producer)
-        // reconnect on it, and the reconnection is refused with NotAuthorizedException, which
-        // they report as an authorization failure. Fragments already acked PERSISTED stay.
-        ctx.log.warn({ requestId: ctx.requestId, accessKeyId: ctx.access.principal.accessKeyId, stream: stream.name }, 'PutMedia ended: credentials revoked');
-        session.fail(new IngestError('MAX_CONNECTION_DURATION_REACHED', 'the credentials of this connection were revoked'));
-        body.interrupt();
-      });
-      const received = batchedCount((bytes) => ctx.metrics.putMediaBytes(stream.name, bytes));
-      const outcome = await feedSession(body, session, send, ctx.ingest.idle, received.add).finally(() => {
-        received.flush();
-        unwatch();
-      });
-      // Whatever is read from now on is discarded, not held.
-      body.leaveBudget();
-      acks.release();
-      await windDown(req, res, body, outcome, session, ctx.ingest.idle.windDown ?? WIND_DOWN);
+      await receive(req, res, ctx, stream, headers, stop);
     } finally {
-      body.leaveBudget();
-      connectionEnded();
+      registered.close();
     }
   },
 };
+
+/** Set when the server stops; `interrupt` wakes the session's waiting body read. */
+interface StopRequest {
+  requested: boolean;
+  interrupt(): void;
+}
+
+/** The 200, then the body into a session and the acks out, until the response has ended. */
+async function receive(req: IncomingMessage, res: ServerResponse, ctx: RequestContext, stream: StreamRecord, headers: PutMediaHeaders, stop: StopRequest): Promise<void> {
+  ctx.ingest.committer.prepare(stream.streamId);
+  const startedMs = ctx.clock.nowMs();
+  // Only now may the producer send its body (Amazon's C producer waits for this).
+  if (/100-continue/i.test(req.headers.expect ?? '')) res.writeContinue();
+  res.writeHead(200, { 'content-type': 'application/json' });
+  res.flushHeaders();
+  const acks = new AckChannel(res, req);
+  const send = acks.send;
+  // The memory budget may end a session it cannot serve (memory-budget.ts says when).
+  const account = ctx.ingest.budget.openAccount({
+    stream: stream.name,
+    shed: () => {
+      session.fail(new IngestError('INTERNAL_ERROR', 'the server is overloaded: the ingest memory budget cannot serve this session'));
+      body.interrupt();
+    },
+  });
+  const body = new BodyReader(req, account);
+  stop.interrupt = () => body.interrupt();
+  const session = new PutMediaSession({
+    stream,
+    timecodeType: headers.FragmentTimecodeType,
+    producerStartMs: headers.ProducerStartTimestamp === undefined ? startedMs : Math.round(Number(headers.ProducerStartTimestamp) * 1000),
+    service: ctx.ingest,
+    clock: ctx.clock,
+    log: ctx.log.child({ requestId: ctx.requestId, stream: stream.name }),
+    send,
+    metrics: ctx.metrics,
+    meter: account,
+  });
+  const connectionEnded = ctx.metrics.putMediaConnection(stream.name);
+  try {
+    const unwatch = ctx.access.watch(stream.arn, () => {
+      // KVS has no ack error for revoked credentials. 4003 MAX_CONNECTION_DURATION_REACHED is
+      // its "the service ends this connection, reconnect" error: producers (Amazon's C producer)
+      // reconnect on it, and the reconnection is refused with NotAuthorizedException, which
+      // they report as an authorization failure. Fragments already acked PERSISTED stay.
+      ctx.log.warn({ requestId: ctx.requestId, accessKeyId: ctx.access.principal.accessKeyId, stream: stream.name }, 'PutMedia ended: credentials revoked');
+      session.fail(new IngestError('MAX_CONNECTION_DURATION_REACHED', 'the credentials of this connection were revoked'));
+      body.interrupt();
+    });
+    const received = batchedCount((bytes) => ctx.metrics.putMediaBytes(stream.name, bytes));
+    const outcome = await feedSession(body, session, send, ctx.ingest.idle, received.add, () => stop.requested).finally(() => {
+      received.flush();
+      unwatch();
+    });
+    // Whatever is read from now on is discarded, not held.
+    body.leaveBudget();
+    acks.release();
+    await windDown(req, res, body, outcome, session, ctx.ingest.idle.windDown ?? WIND_DOWN);
+  } finally {
+    body.leaveBudget();
+    connectionEnded();
+  }
+}
 
 /** Bytes between counter updates of PutMedia.IncomingBytes. */
 const COUNT_STEP_BYTES = 1024 * 1024;
@@ -141,22 +164,27 @@ function batchedCount(update: (bytes: number) => void) {
   };
 }
 
-/** How the session stopped reading the body. */
-type BodyOutcome = 'complete' | 'refused' | 'idle' | 'broken';
+/** How the session stopped reading the body ('stopped': the server is stopping). */
+type BodyOutcome = 'complete' | 'refused' | 'idle' | 'broken' | 'stopped';
 
-/** Feeds the body to the session until it ends, the session refuses it, or the producer goes quiet or away. */
+/**
+ * Feeds the body to the session until it ends, the session refuses it, the producer goes quiet or
+ * away, or the server stops (checked between chunks: a chunk's fragments are handed on whole).
+ */
 async function feedSession(
   body: BodyReader,
   session: PutMediaSession,
   send: (ack: Ack) => void,
   timings: IdleTimings,
   received: (bytes: number) => void,
+  stopRequested: () => boolean,
 ): Promise<BodyOutcome> {
   const idle = idleWatch(send, timings, () => body.interrupt());
   try {
     for (;;) {
+      if (stopRequested()) return 'stopped';
       const chunk = await body.read();
-      if (chunk === 'timeout') return session.alive ? 'idle' : 'refused';
+      if (chunk === 'timeout') return stopRequested() ? 'stopped' : session.alive ? 'idle' : 'refused';
       if (chunk === 'broken') {
         // The producer went away mid-body; nobody may be left to read the ack, but the log says why.
         session.fail(new IngestError('STREAM_READ_ERROR', 'the request body broke off'));
@@ -184,6 +212,15 @@ async function windDown(req: IncomingMessage, res: ServerResponse, body: BodyRea
   if (outcome === 'broken') {
     await session.settled();
     req.socket.destroy();
+    return;
+  }
+  if (outcome === 'stopped') {
+    // The body is not read on (the producer is held back by TCP) until the committed fragments
+    // have their PERSISTED, then the response ends and the connection closes as after an ERROR.
+    session.stop();
+    req.pause();
+    await session.settled();
+    res.end(() => lingerThenClose(req.socket, body, budget, budget.drainBytes));
     return;
   }
   const drained = outcome === 'complete' ? { ended: true, bytes: 0 } : drain(body, budget);
