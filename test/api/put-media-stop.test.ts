@@ -8,16 +8,12 @@
 import assert from 'node:assert/strict';
 import { rm } from 'node:fs/promises';
 import { test } from 'node:test';
-import { putMedia, type PutMediaSession, type PutMediaSummary } from '../../src/client/put-media.js';
 import { FsBlobStore } from '../../src/storage/fs/fs-blob-store.js';
 import { createStream } from '../helpers/kvs-readers.js';
-import { storedFragments } from '../helpers/put-media.js';
-import { startTestServer, TEST_CREDENTIALS, type TestServer } from '../helpers/server.js';
-import { cluster, prng, randomBytes, streamHeader } from '../helpers/synthetic-mkv.js';
+import { startTestServer } from '../helpers/server.js';
+import { ackMismatch, startStreamingProducer, until } from '../helpers/streaming-producer.js';
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-const START_MS = 1_700_000_000_000;
-const FRAGMENT_MS = 100;
 
 /**
  * The filesystem blob store with appends held back: by `delayMs` each, and forever once
@@ -36,70 +32,18 @@ function slowDisk(delayMs: number, stuck: () => boolean = () => false) {
   };
 }
 
-/** A live camera: a 100-ms fragment of three frames every 30 ms (a backlog builds on the slow disk), until the server ends the session. */
-async function* camera(): AsyncGenerator<Uint8Array> {
-  const rng = prng(7);
-  yield streamHeader();
-  for (let n = 0; ; n++) {
-    const frames = [0, 1, 2].map(() => randomBytes(rng, 4000));
-    yield cluster({ timecode: START_MS + n * FRAGMENT_MS, frames, frameMs: 33, knownSize: n % 2 === 0 });
-    await sleep(30);
-  }
-}
-
-interface Producer {
-  readonly session: PutMediaSession;
-  /** Fragment number → when its PERSISTED ack arrived. */
-  readonly persisted: Map<string, number>;
-  readonly received: Set<string>;
-  /** How the session ended: its summary, or the error it failed with. */
-  readonly ended: Promise<PutMediaSummary | Error>;
-}
-
-function startProducer(t: TestServer, stream: string): Producer {
-  const session = putMedia({ endpoint: t.url, streamName: stream, body: camera(), credentials: TEST_CREDENTIALS });
-  const persisted = new Map<string, number>();
-  const received = new Set<string>();
-  const ended = (async () => {
-    for await (const ack of session) {
-      if (ack.type === 'PERSISTED') persisted.set(ack.fragmentNumber!, Date.now());
-      if (ack.type === 'RECEIVED') received.add(ack.fragmentNumber!);
-    }
-    return session.done;
-  })().catch((err: unknown) => err as Error);
-  return { session, persisted, received, ended };
-}
-
-async function until(condition: () => boolean, what: string, timeoutMs = 20_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
-/** Fragments stored without a PERSISTED ack, and PERSISTED acks for fragments not stored. */
-async function ackMismatch(t: TestServer, stream: string, persisted: ReadonlyMap<string, number>) {
-  const stored = new Set((await storedFragments(t.dataDir, stream)).map((f) => f.fragmentNumber));
-  return {
-    stored: stored.size,
-    storedWithoutAck: [...stored].filter((n) => !persisted.has(n)),
-    ackedNotStored: [...persisted.keys()].filter((n) => !stored.has(n)),
-  };
-}
-
 test('a stop while a producer streams: every stored fragment was acked PERSISTED, and every PERSISTED fragment is stored', { timeout: 60_000 }, async () => {
   const t = await startTestServer({}, { openBlobStore: slowDisk(300) });
   try {
     const stream = await createStream(t, 'stop-acks');
-    const producer = startProducer(t, stream);
+    const producer = startStreamingProducer(t.url, stream);
     await until(() => producer.persisted.size >= 5, '5 PERSISTED acks');
     // Fragments complete faster than the disk takes them: some are waiting in the committer now.
     await until(() => producer.received.size >= producer.persisted.size + 3, 'a backlog of received fragments');
     const stopAt = Date.now();
     await t.stop();
     const ended = await producer.ended;
-    const { stored, storedWithoutAck, ackedNotStored } = await ackMismatch(t, stream, producer.persisted);
+    const { stored, storedWithoutAck, ackedNotStored } = await ackMismatch(t.dataDir, stream, producer.persisted);
     assert.deepEqual(storedWithoutAck, [], `${storedWithoutAck.length} of ${stored} stored fragments never got their PERSISTED ack to the producer`);
     assert.deepEqual(ackedNotStored, [], 'fragments acked PERSISTED but not stored');
     const ackedDuringStop = [...producer.persisted.values()].filter((at) => at >= stopAt).length;
@@ -118,7 +62,7 @@ test('a stop with the disk stuck still ends, a few seconds later, and acks nothi
   const t = await startTestServer({}, { openBlobStore: slowDisk(50, () => stuck) });
   try {
     const stream = await createStream(t, 'stop-stuck');
-    const producer = startProducer(t, stream);
+    const producer = startStreamingProducer(t.url, stream);
     await until(() => producer.persisted.size >= 3, '3 PERSISTED acks');
     stuck = true;
     await until(() => producer.received.size >= producer.persisted.size + 3, 'fragments waiting for the stuck disk');
@@ -128,7 +72,7 @@ test('a stop with the disk stuck still ends, a few seconds later, and acks nothi
     // The stop waits at most ~7 s (5 s for the sessions, 2 s for the connections) and then cuts.
     assert.ok(tookMs < 20_000, `the stop took ${tookMs} ms`);
     await producer.ended;
-    const { storedWithoutAck, ackedNotStored } = await ackMismatch(t, stream, producer.persisted);
+    const { storedWithoutAck, ackedNotStored } = await ackMismatch(t.dataDir, stream, producer.persisted);
     assert.deepEqual(storedWithoutAck, []);
     assert.deepEqual(ackedNotStored, []);
   } finally {
