@@ -12,6 +12,8 @@
  *   npm run build && node dist/bench/ingest.js [--streams 500,1000,1500] [--seconds 20] [--mb 300] [--runs 3] [--camera-runs 3] [--dir DIR] [--skip-a] [--skip-b]
  *                                     [--cpu-prof DIR]   (V8 CPU profile of each server child into DIR)
  *                                     [--backends embedded|cluster|embedded,cluster]
+ *                                     [--workers 1,2]   (b) once per `serve --workers` count, with the ratio to one
+ *                                         process; CPU and RSS are the whole process tree's
  *                                     [--auth [--statements 50]]   (b) with --credentials, every camera signed: a key
  *                                         without a policy against a key with a 50-statement policy, run by run
  *
@@ -54,9 +56,12 @@ const { values: args } = parseArgs({
     backends: { type: 'string', default: 'embedded' },
     auth: { type: 'boolean', default: false },
     statements: { type: 'string', default: '50' },
+    workers: { type: 'string', default: '1' },
   },
 });
 const backends = parseBackends(args.backends);
+/** --workers 1,2: each camera scenario once per count (serve --workers), with the ratio to one process. */
+const workerCounts = args.workers.split(',').map(Number);
 
 const CLK_TCK = 100; // Linux USER_HZ
 const TARGET_MBPS = 300;
@@ -237,7 +242,28 @@ function cameraFrames(variants = 8): Buffer[][] {
   );
 }
 
+/** CPU and memory of the server: its process and (serve --workers) every process under it, summed. */
 function procStat(pid: number): { cpuTicks: number; rssKb: number; hwmKb: number } {
+  const all = processTree(pid).map(oneProcStat);
+  return {
+    cpuTicks: all.reduce((sum, p) => sum + p.cpuTicks, 0),
+    rssKb: all.reduce((sum, p) => sum + p.rssKb, 0),
+    // Each process's own peak, summed: an upper bound on the peak of the sum.
+    hwmKb: all.reduce((sum, p) => sum + p.hwmKb, 0),
+  };
+}
+
+function processTree(pid: number): number[] {
+  let children: number[] = [];
+  try {
+    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
+  } catch {
+    // Gone meanwhile.
+  }
+  return [pid, ...children.flatMap(processTree)];
+}
+
+function oneProcStat(pid: number): { cpuTicks: number; rssKb: number; hwmKb: number } {
   const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   const status = readFileSync(`/proc/${pid}/status`, 'utf8');
@@ -417,12 +443,13 @@ function summarize(runs: readonly CameraRun[]): CameraSummary {
 
 async function benchCameras(servers: ServerFactory, count: number, seconds: number, runCount: number): Promise<void> {
   const names = Array.from({ length: count }, (_, i) => `cam-${i}`);
-  const summaries = new Map<Backend, CameraSummary>();
-  for (const backend of backends) {
+  const summaries = new Map<string, CameraSummary>();
+  for (const [backend, workers] of backends.flatMap((b) => workerCounts.map((w) => [b, w] as const))) {
+    const label = workers === 1 ? backend : `${backend} --workers ${workers}`;
     const runs: CameraRun[] = [];
     for (let i = 0; i < runCount; i++) {
       // A fresh server and data dir each run: every run starts with 500 new streams.
-      const { server, dispose } = await servers.start(backend);
+      const { server, dispose } = await servers.start(backend, { OPENKVS_WORKERS: String(workers) });
       let r: CameraRun;
       try {
         await createStreams(server.url, names);
@@ -432,7 +459,7 @@ async function benchCameras(servers: ServerFactory, count: number, seconds: numb
       }
       runs.push(r);
       console.log(
-        `(b) ${backend}: ${count} cameras x 2 Mbit/s for ${(r.windowMs / 1000).toFixed(1)} s: ${r.sentClusters} fragments, PERSISTED latency ${latencyText(r.latencies)}` +
+        `(b) ${label}: ${count} cameras x 2 Mbit/s for ${(r.windowMs / 1000).toFixed(1)} s: ${r.sentClusters} fragments, PERSISTED latency ${latencyText(r.latencies)}` +
           `${r.missing ? `, ${r.missing} without PERSISTED within 2 s` : ''}; server CPU ${r.cpu.toFixed(0)}% (of 1 core); peak RSS ${r.peakRssMb.toFixed(0)} MB; ` +
           `client write lag p50 ${percentile(r.lateWrites, 50).toFixed(1)} ms p99 ${percentile(r.lateWrites, 99).toFixed(1)} ms; ` +
           `producers' peak unsent ${r.peakQueuedMb.toFixed(1)} MB` +
@@ -440,9 +467,9 @@ async function benchCameras(servers: ServerFactory, count: number, seconds: numb
       );
     }
     const summary = summarize(runs);
-    summaries.set(backend, summary);
+    summaries.set(label, summary);
     console.log(
-      `    ${backend}, median of ${runs.length} runs: p50 ${summary.p50.toFixed(1)} ms, p99 ${summary.p99.toFixed(1)} ms, server CPU ${summary.cpu.toFixed(0)}%; highest peak RSS ${summary.peakRssMb.toFixed(0)} MB`,
+      `    ${label}, median of ${runs.length} runs: p50 ${summary.p50.toFixed(1)} ms, p99 ${summary.p99.toFixed(1)} ms, server CPU ${summary.cpu.toFixed(0)}%; highest peak RSS ${summary.peakRssMb.toFixed(0)} MB`,
     );
   }
   const bare = await startBareServer(BARE_ACKER);
@@ -458,9 +485,15 @@ async function benchCameras(servers: ServerFactory, count: number, seconds: numb
     const ratio = (key: keyof CameraSummary) => (cluster[key] / embedded[key]).toFixed(2);
     console.log(`    cluster / embedded (medians): p50 ${ratio('p50')}, p99 ${ratio('p99')}, server CPU ${ratio('cpu')}, peak RSS ${ratio('peakRssMb')}`);
   }
+  for (const [label, s] of summaries) {
+    const single = summaries.get(label.replace(/ --workers \d+$/, ''));
+    if (single === undefined || single === s) continue;
+    const ratio = (key: keyof CameraSummary) => (s[key] / single[key]).toFixed(2);
+    console.log(`    ${label} / one process (medians): p50 ${ratio('p50')}, p99 ${ratio('p99')}, server CPU ${ratio('cpu')}, peak RSS ${ratio('peakRssMb')}`);
+  }
   if (count >= 500) {
-    for (const [backend, s] of summaries) {
-      console.log(`    ${backend} target at ${count} streams: median p99 <= ${TARGET_P99_MS} ms (${s.p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}), RSS <= ${TARGET_RSS_MB} MB (${s.peakRssMb <= TARGET_RSS_MB ? 'met' : 'MISSED'})`);
+    for (const [label, s] of summaries) {
+      console.log(`    ${label} target at ${count} streams: median p99 <= ${TARGET_P99_MS} ms (${s.p99 <= TARGET_P99_MS ? 'met' : 'MISSED'}), RSS <= ${TARGET_RSS_MB} MB (${s.peakRssMb <= TARGET_RSS_MB ? 'met' : 'MISSED'})`);
     }
   }
 }

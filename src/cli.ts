@@ -58,6 +58,7 @@ const serveOptions: Option[] = [
   new Option('--ingest-memory-budget <MiB>', 'most PutMedia bytes held for fragments not yet durable, in MiB (default 384); past it producers are slowed by TCP backpressure').env(
     'OPENKVS_INGEST_MEMORY_BUDGET',
   ),
+  new Option('--workers <n>', 'processes serving requests on the port, or auto (one per core); default 1').env('OPENKVS_WORKERS'),
   new Option('--insecure', 'allow a non-loopback bind without credentials').env('OPENKVS_INSECURE'),
   new Option('--log-level <level>', 'fatal, error, warn, info, debug, trace or silent').env('OPENKVS_LOG_LEVEL').default('info'),
   new Option('--relays <file>', 'run the relays of this relays.yaml in the server process (see `openkvs relay --config`)').env('OPENKVS_RELAYS'),
@@ -85,6 +86,7 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     corsOrigins: flags['corsOrigins'],
     metricsToken: flags['metricsToken'],
     ingestMemoryBudgetMb: flags['ingestMemoryBudget'],
+    workers: flags['workers'],
     insecure: flags['insecure'],
     logLevel: flags['logLevel'],
   };
@@ -93,9 +95,10 @@ serve.action(async (flags: Record<string, string | boolean | undefined>) => {
     const relays: Relay[] = [];
     // Loaded for `serve` only: the server's modules are most of the heap, and a long-running
     // `openkvs relay` would otherwise pay for them in every full GC (bench/README.md, relay.js).
-    const { startServer } = await import('./server.js');
-    const server = await startServer(
-      resolveOptions(raw),
+    const options = resolveOptions(raw);
+    const start = options.workers > 1 ? (await import('./workers/primary.js')).startWorkers : (await import('./server.js')).startServer;
+    const server = await start(
+      options,
       relaysFile ? { metrics: () => relayMetrics(relays.map((r) => r.status())), relays: () => relays.map(relayView) } : {},
     );
     if (relaysFile) relays.push(...startServerRelays(relaysFile, server.url));

@@ -1,4 +1,5 @@
 import { isIP } from 'node:net';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { parseCorsOrigins, type CorsOrigins } from './http/cors.js';
 import { S3_CHECKSUM_MODES, type S3ChecksumMode, type S3Options } from './storage/s3/s3-options.js';
@@ -39,6 +40,11 @@ export interface ServerOptions {
    * holding the most are not read (ingest/memory-budget.ts).
    */
   readonly ingestMemoryBudgetBytes: number;
+  /**
+   * Processes serving requests: 1 serves in this process; more fork workers that share the port
+   * (workers/primary.ts), this process then writing the embedded backend for all of them.
+   */
+  readonly workers: number;
   /** Allows a non-loopback bind without credentials. */
   readonly insecure: boolean;
   readonly logLevel: LogLevel;
@@ -88,6 +94,7 @@ export function resolveOptions(raw: RawOptions): ServerOptions {
     corsOrigins: parseCors(str(raw.corsOrigins) ?? '*'),
     metricsToken: parseMetricsToken(str(raw.metricsToken)),
     ingestMemoryBudgetBytes: parseMemoryBudget(str(raw.ingestMemoryBudgetMb)),
+    workers: parseWorkers(str(raw.workers)),
     insecure: flag(raw.insecure),
     logLevel: parseLogLevel(str(raw.logLevel) ?? 'info'),
   };
@@ -195,6 +202,15 @@ function parseMemoryBudget(value: string | undefined): number {
   const mb = Number(value);
   if (!/^\d{1,6}$/.test(value) || mb < 8) throw new ConfigError(`--ingest-memory-budget must be a whole number of MiB, at least 8, got ${value}`);
   return mb * 1024 * 1024;
+}
+
+/** `auto`: one per core the process may use. */
+function parseWorkers(value: string | undefined): number {
+  if (value === undefined) return 1;
+  if (value === 'auto') return availableParallelism();
+  const workers = Number(value);
+  if (!/^\d{1,2}$/.test(value) || workers < 1 || workers > 64) throw new ConfigError(`--workers must be auto or a whole number from 1 to 64, got ${value}`);
+  return workers;
 }
 
 function parseLogLevel(value: string): LogLevel {

@@ -3,6 +3,8 @@ import { createServer as createHttpServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { AppContext } from './api/context.js';
 import { buildPlaybackRoutes, buildRoutes } from './api/routes.js';
+import { ConnectionSlots, localSlots, type StreamSlots } from './archive/connection-slots.js';
+import { GET_MEDIA_CONNECTIONS_PER_STREAM } from './api/media/get-media.js';
 import { RetentionSweeper, type RetentionOptions, type SweepReport } from './archive/retention-sweeper.js';
 import { ConfigError, listenUrl, type ServerOptions } from './config.js';
 import { IssuedCredentialKeys } from './access/issued-credentials.js';
@@ -14,6 +16,7 @@ import { endSocketsOnClientFin } from './http/half-close.js';
 import { createRequestHandler, type RouteTables } from './http/handler.js';
 import { buildOperabilityRoutes } from './http/operability.js';
 import { DEFAULT_CONSOLE_DIR, serveStaticConsole } from './http/static-console.js';
+import type { FragmentNumbers } from './ingest/fragment-numbers.js';
 import { IngestService, type IdleTimings } from './ingest/ingest-service.js';
 import { THROTTLE_TIMEOUT_MS } from './ingest/limits.js';
 import { IngestBudget } from './ingest/memory-budget.js';
@@ -21,6 +24,8 @@ import { PlaybackService } from './playback/playback-service.js';
 import { StillPool } from './stills/still-pool.js';
 import { resolveSessionSecret, SessionSecretError } from './playback/session-secret.js';
 import type { BlobStore } from './storage/blob-store.js';
+import type { FragmentFeed } from './storage/fragment-feed.js';
+import type { IndexStore } from './storage/index-store.js';
 import { openBlobStore, openFragmentFeed, openIndexStore, redactStorageUrl } from './storage/open.js';
 import { recoverUnreferencedBytes } from './storage/recover.js';
 import { systemClock, type Clock } from './util/clock.js';
@@ -44,6 +49,8 @@ export interface OpenKvsServer {
    * that does not load leaves the current keys in place and throws ConfigError. Open mode: no-op.
    */
   reloadCredentials(): { removed: string[]; revokedSessions: number };
+  /** This process's metrics (prom-client JSON): what the primary of `serve --workers` sums for /metrics. */
+  metricsJson(): ReturnType<KvsMetrics['json']>;
   /** Stops accepting connections, ends open ones and closes storage. Safe to call twice. */
   close(): Promise<void>;
 }
@@ -64,8 +71,29 @@ export interface ServerDeps {
   readonly consoleDir?: string;
   /** More Prometheus text for GET /metrics, after openkvs's own (serve --relays: each relay's state). */
   readonly metrics?: () => string;
+  /** All of GET /metrics instead of this process's (`serve --workers`: every worker's, summed). */
+  readonly metricsText?: () => Promise<string>;
   /** The relays running in this process (serve --relays), for POST /openkvs/listRelays. */
   readonly relays?: () => readonly RelayView[];
+  /**
+   * Storage opened, recovered and swept elsewhere, and the GetMedia slots counted there
+   * (`serve --workers`: the storage process's, reached over IPC); by default this process opens
+   * `--index` and `--storage` itself.
+   */
+  readonly storage?: ProvidedStorage;
+}
+
+/** The retention sweeper as the server uses it. */
+export type Sweeper = Pick<RetentionSweeper, 'enforce' | 'streamDeleted' | 'sweep' | 'start' | 'stop'>;
+
+export interface ProvidedStorage {
+  readonly index: IndexStore;
+  readonly blobs: BlobStore;
+  readonly feed: FragmentFeed;
+  /** Fragment numbers from the storage process, so that they increase across workers. */
+  readonly numbers: FragmentNumbers;
+  readonly sweeper: Sweeper;
+  readonly getMediaSlots: StreamSlots;
 }
 
 /** Opens storage, binds the port and starts serving every KVS API on it. */
@@ -77,9 +105,9 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const sessionSecret = await loadSessionSecret(options);
   const keys = entries === undefined ? undefined : new KeyStore(entries, new IssuedCredentialKeys(sessionSecret), clock);
   const authenticate: Authenticate = keys ? requireSigV4(keys, clock) : acceptAll;
-  const { index, blobs, feed } = await openStorage(options, log, deps);
+  const { index, blobs, feed } = deps.storage ?? (await openStorage(options, log, deps));
   // Started below, once listening: recovery must be over before anything deletes or appends.
-  const sweeper = new RetentionSweeper(index, blobs, clock, log, deps.retention);
+  const sweeper = deps.storage?.sweeper ?? new RetentionSweeper(index, blobs, clock, log, deps.retention);
   // PutMedia and GetMedia hold a request open for up to ~45 minutes: no whole-request timeout.
   const http = createHttpServer({ requestTimeout: 0, headersTimeout: 60_000, keepAliveTimeout: 65_000 });
   endSocketsOnClientFin(http);
@@ -99,8 +127,9 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     publicUrl: options.publicUrl ?? url,
     clock,
     log,
-    ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle, undefined, budget),
+    ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle, undefined, budget, deps.storage?.numbers),
     feed,
+    getMediaSlots: deps.storage?.getMediaSlots ?? localSlots(new ConnectionSlots(GET_MEDIA_CONNECTIONS_PER_STREAM)),
     playback: new PlaybackService(index, feed, sessionSecret),
     retention: sweeper,
     stills: new StillPool(),
@@ -112,7 +141,7 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
   const routes: RouteTables = {
     operations: buildRoutes(),
     playback: buildPlaybackRoutes(),
-    operability: buildOperabilityRoutes(app, { secured: options.credentialsFile !== undefined, metricsToken: options.metricsToken, extraMetrics: deps.metrics }),
+    operability: buildOperabilityRoutes(app, { secured: options.credentialsFile !== undefined, metricsToken: options.metricsToken, extraMetrics: deps.metrics, metricsText: deps.metricsText }),
     site: serveStaticConsole(deps.consoleDir ?? DEFAULT_CONSOLE_DIR),
   };
   const handler = createRequestHandler(app, routes, authenticate, createCors(options.corsOrigins));
@@ -128,11 +157,11 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     log.info({ credentials: options.credentialsFile, ...result }, 'credentials reloaded');
     return result;
   };
-  return { url, publicUrl: app.publicUrl, log, sweepRetention: () => sweeper.sweep(), reloadCredentials, close };
+  return { url, publicUrl: app.publicUrl, log, sweepRetention: () => sweeper.sweep(), reloadCredentials, metricsJson: () => metrics.json(), close };
 }
 
 /** Index, blobs and feed, recovered and ready; whatever opened is closed again if a later step fails. */
-async function openStorage(options: ServerOptions, log: Logger, deps: ServerDeps) {
+export async function openStorage(options: ServerOptions, log: Logger, deps: Pick<ServerDeps, 'openBlobStore'> = {}) {
   const opened: { close(): Promise<void> }[] = [];
   try {
     const index = await openIndexStore(options.indexUrl);
@@ -150,7 +179,7 @@ async function openStorage(options: ServerOptions, log: Logger, deps: ServerDeps
 }
 
 /** Loaded once: every node verifies every token only if they all sign with the same secret. */
-async function loadSessionSecret(options: ServerOptions): Promise<Buffer> {
+export async function loadSessionSecret(options: ServerOptions): Promise<Buffer> {
   try {
     return await resolveSessionSecret({ dataDir: options.dataDir, configured: options.sessionSecret });
   } catch (err) {
@@ -160,7 +189,7 @@ async function loadSessionSecret(options: ServerOptions): Promise<Buffer> {
 }
 
 /** The credentials file's keys and their policies; any problem is a ConfigError naming the file, key and statement. */
-function readCredentials(file: string): KeyEntry[] {
+export function readCredentials(file: string): KeyEntry[] {
   try {
     return loadCredentialsFile(file);
   } catch (err) {
@@ -190,7 +219,7 @@ const STOP_CONNECTIONS_MS = 2_000;
  * cut and storage closed. Cutting PutMedia connections first (as openkvs once did) let fragments
  * commit after their connection was gone: durable, never acked, sent again and stored twice.
  */
-async function shutdown(http: Server, app: AppContext, sweeper: RetentionSweeper): Promise<void> {
+async function shutdown(http: Server, app: AppContext, sweeper: Sweeper): Promise<void> {
   const deadline = Date.now() + STOP_SESSIONS_MS;
   await sweeper.stop();
   const closed = new Promise<void>((resolve) => http.close(() => resolve()));

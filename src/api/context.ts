@@ -1,5 +1,6 @@
 import type { KeyStore } from '../access/key-store.js';
 import type { RequestAccess } from '../access/request-access.js';
+import type { StreamSlots } from '../archive/connection-slots.js';
 import type { Retention } from '../archive/retention-sweeper.js';
 import type { IngestService } from '../ingest/ingest-service.js';
 import type { PlaybackService } from '../playback/playback-service.js';
@@ -26,6 +27,8 @@ export interface AppContext {
   readonly ingest: IngestService;
   /** New fragments and deleted streams, for live readers. */
   readonly feed: FragmentFeed;
+  /** GetMedia's per-stream connection cap, counted for the whole server. */
+  readonly getMediaSlots: StreamSlots;
   /** HLS/DASH sessions: the token signer and what their resources cache. */
   readonly playback: PlaybackService;
   /** Expiring fragments and freeing storage now rather than at the next sweep. */

@@ -21,6 +21,8 @@ export interface OperabilityOptions {
   readonly readyTimeoutMs?: number;
   /** Prometheus text appended to openkvs's own (the relays' state with serve --relays). */
   readonly extraMetrics?: (() => string) | undefined;
+  /** The whole text instead of this process's metrics and extraMetrics (`serve --workers`). */
+  readonly metricsText?: (() => Promise<string>) | undefined;
 }
 
 export const READY_TIMEOUT_MS = 2_000;
@@ -51,7 +53,8 @@ export function buildOperabilityRoutes(app: AppContext, options: OperabilityOpti
           res.setHeader('www-authenticate', 'Bearer realm="openkvs metrics"');
           return sendText(res, refusal, 'text/plain; charset=utf-8', `${refusal === 401 ? 'bearer token required' : 'forbidden'}\n`);
         }
-        sendText(res, 200, app.metrics.contentType, (await app.metrics.text()) + (options.extraMetrics?.() ?? ''));
+        const text = options.metricsText ? await options.metricsText() : (await app.metrics.text()) + (options.extraMetrics?.() ?? '');
+        sendText(res, 200, app.metrics.contentType, text);
       },
     ],
   ]);

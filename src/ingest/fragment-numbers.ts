@@ -6,13 +6,18 @@ interface Block {
   readonly end: bigint;
 }
 
+/** Where a PutMedia session gets each fragment's number. */
+export interface FragmentNumbers {
+  allocate(): Promise<string>;
+}
+
 /**
  * Hands out fragment numbers in arrival order. Numbers come from blocks reserved durably in the
  * index, so none is ever handed out twice, across restarts and crashes (a crash only leaves a
  * gap). The next block is reserved in the background when the current one runs low, so a
  * BUFFERING ack almost never waits for the index.
  */
-export class FragmentNumberAllocator {
+export class FragmentNumberAllocator implements FragmentNumbers {
   private readonly blocks: Block[] = [];
   private refilling: Promise<void> | undefined;
 

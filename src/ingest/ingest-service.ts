@@ -5,7 +5,7 @@ import type { FragmentFeed } from '../storage/fragment-feed.js';
 import type { IndexStore } from '../storage/index-store.js';
 import type { Logger } from '../util/logger.js';
 import { SlabPool } from './chunk-window.js';
-import { FragmentNumberAllocator } from './fragment-numbers.js';
+import { FragmentNumberAllocator, type FragmentNumbers } from './fragment-numbers.js';
 import { GroupCommitter } from './group-commit.js';
 import { IDLE_ACK_INTERVAL_MS, IDLE_TIMEOUT_MS, THROTTLE_TIMEOUT_MS, WIND_DOWN } from './limits.js';
 import { IngestBudget } from './memory-budget.js';
@@ -55,7 +55,6 @@ const UNCONFIGURED_BUDGET_BYTES = 256 * 1024 * 1024;
  * sessions a server stop ends one by one.
  */
 export class IngestService {
-  readonly numbers: FragmentNumberAllocator;
   readonly committer: GroupCommitter;
   readonly slabs = new SlabPool();
   readonly sessions = new OpenSessions();
@@ -70,8 +69,9 @@ export class IngestService {
     readonly idle: IdleTimings = { ackIntervalMs: IDLE_ACK_INTERVAL_MS, timeoutMs: IDLE_TIMEOUT_MS, windDown: WIND_DOWN },
     private readonly headerCacheSize = TRACK_HEADER_CACHE_SIZE,
     readonly budget = new IngestBudget({ limitBytes: UNCONFIGURED_BUDGET_BYTES, throttleTimeoutMs: THROTTLE_TIMEOUT_MS }, log),
+    /** Another process's allocator with `serve --workers`, so that numbers increase across workers. */
+    readonly numbers: FragmentNumbers = new FragmentNumberAllocator(index),
   ) {
-    this.numbers = new FragmentNumberAllocator(index);
     this.committer = new GroupCommitter(index, blobs, log, (fragments) => announce(feed, fragments));
   }
 

@@ -72,3 +72,13 @@ function unsupported(what: string, scheme: string | undefined, supported: string
   if (scheme === undefined) return new Error(`${what} URL must start with a scheme (${supportedText})`);
   return new Error(`unknown ${what} scheme ${scheme}:// (${supportedText})`);
 }
+
+/**
+ * The fragment files as a worker of `serve --workers` on the embedded backend uses them, beside
+ * the storage process that opened and recovered them: it reads any and appends to its own series.
+ */
+export function openWorkerBlobs(url: string): BlobStore {
+  const scheme = schemeOf(url);
+  if (scheme === 'file') return FsBlobStore.openBeside(pathAfterScheme(url, scheme));
+  throw unsupported('worker blob store', scheme, ['file://']);
+}

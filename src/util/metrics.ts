@@ -1,4 +1,4 @@
-import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry, type MetricObjectWithValues, type MetricValue } from 'prom-client';
 
 /**
  * Prometheus metrics named after the KVS CloudWatch metrics (`PutMedia.IncomingBytes` →
@@ -199,6 +199,11 @@ export class KvsMetrics {
 
   async text(): Promise<string> {
     return this.registry.metrics();
+  }
+
+  /** This process's metrics as prom-client JSON, for the primary of `serve --workers` to sum. */
+  json(): Promise<MetricObjectWithValues<MetricValue<string>>[]> {
+    return this.registry.getMetricsAsJSON();
   }
 
   get contentType(): string {

@@ -53,28 +53,32 @@ describe('openkvs serve (the CLI)', () => {
     assert.equal(entries.at(-1)?.msg, 'openkvs stopped');
   });
 
-  test('SIGTERM while a producer streams: its session ends cleanly, and it holds PERSISTED for exactly the fragments stored', { timeout: 60_000 }, async () => {
-    const stopDir = await mkdtemp(path.join(tmpdir(), 'openkvs-cli-stop-'));
-    const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: stopDir });
-    const kv = new KinesisVideoClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
-    try {
-      await kv.send(new CreateStreamCommand({ StreamName: 'stop', DataRetentionInHours: 24 }));
-      const producer = startStreamingProducer(server.url, 'stop');
-      await until(() => producer.persisted.size >= 10, '10 PERSISTED acks');
-      assert.equal(await server.stop(), 0);
-      const ended = await producer.ended;
-      // Before the stop ended sessions itself, it cut their connections: the client saw them break.
-      assert.ok(!(ended instanceof Error), `the session broke off: ${String(ended)}`);
-      assert.equal(ended.bodyComplete, false);
-      const { storedWithoutAck, ackedNotStored } = await ackMismatch(stopDir, 'stop', producer.persisted);
-      assert.deepEqual(storedWithoutAck, [], 'stored fragments whose PERSISTED ack never reached the producer');
-      assert.deepEqual(ackedNotStored, []);
-    } finally {
-      kv.destroy();
-      await server.stop();
-      await rm(stopDir, { recursive: true, force: true });
-    }
-  });
+  // With --workers 2 the signal reaches the primary and its workers (one process group, as from
+  // systemd); each worker stops its sessions as one process does.
+  for (const workers of [1, 2]) {
+    test(`SIGTERM while a producer streams${workers > 1 ? ` (--workers ${workers})` : ''}: its session ends cleanly, and it holds PERSISTED for exactly the fragments stored`, { timeout: 60_000 }, async () => {
+      const stopDir = await mkdtemp(path.join(tmpdir(), 'openkvs-cli-stop-'));
+      const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: stopDir, OPENKVS_WORKERS: String(workers) });
+      const kv = new KinesisVideoClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' } });
+      try {
+        await kv.send(new CreateStreamCommand({ StreamName: 'stop', DataRetentionInHours: 24 }));
+        const producer = startStreamingProducer(server.url, 'stop');
+        await until(() => producer.persisted.size >= 10, '10 PERSISTED acks');
+        assert.equal(await server.stop(), 0);
+        const ended = await producer.ended;
+        // Before the stop ended sessions itself, it cut their connections: the client saw them break.
+        assert.ok(!(ended instanceof Error), `the session broke off: ${String(ended)}`);
+        assert.equal(ended.bodyComplete, false);
+        const { storedWithoutAck, ackedNotStored } = await ackMismatch(stopDir, 'stop', producer.persisted);
+        assert.deepEqual(storedWithoutAck, [], 'stored fragments whose PERSISTED ack never reached the producer');
+        assert.deepEqual(ackedNotStored, []);
+      } finally {
+        kv.destroy();
+        await server.stop();
+        await rm(stopDir, { recursive: true, force: true });
+      }
+    });
+  }
 
   test("libuv's thread pool has the 16 threads segment syncs run on, unless UV_THREADPOOL_SIZE says otherwise", { skip: !existsSync('/proc/self/task') }, async () => {
     const server = await spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir });

@@ -530,6 +530,16 @@ function deleteSeriesTests(h: Harness): void {
       await assertReadable(h.store, again);
     });
 
+    test('a series nested in it goes too (serve --workers: each worker appends to one of its own)', async () => {
+      const own = await appendChunks(h.store, 'streams/2', patternBytes(100, 1));
+      const nested = [await appendChunks(h.store, 'streams/2/w0', patternBytes(100, 2)), await appendChunks(h.store, 'streams/2/w1', patternBytes(100, 3))];
+      assert.equal(await h.store.deleteSeries('streams/2'), 3);
+      for (const { location } of [own, ...nested]) assert.equal(await h.store.size(location.key), undefined, location.key);
+      assert.deepEqual(await listed(h.store, 'streams/'), []);
+      const again = await appendChunks(h.store, 'streams/2/w0', patternBytes(100, 4));
+      assert.equal(again.location.offset, 0);
+    });
+
     test('appends running meanwhile do not fail, and a second deleteSeries leaves nothing', async () => {
       for (let round = 0; round < 24; round++) {
         const series = `streams/${100 + round}`;

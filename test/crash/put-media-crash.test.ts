@@ -37,8 +37,8 @@ function planKill(rng: Rng, clusters: number): KillPlan {
   return { kind: 'delay', ms: randInt(rng, 0, 200) };
 }
 
-async function startServer(dataDir: string): Promise<RunningServer> {
-  return spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info' });
+async function startServer(dataDir: string, workers: number): Promise<RunningServer> {
+  return spawnServer(process.execPath, [CLI, 'serve'], { OPENKVS_PORT: '0', OPENKVS_DATA_DIR: dataDir, OPENKVS_LOG_LEVEL: 'info', OPENKVS_WORKERS: String(workers) });
 }
 
 async function kill9(child: ChildProcess): Promise<void> {
@@ -64,104 +64,109 @@ async function* pacedBody(rng: Rng, bytes: Uint8Array, boundaries: number[], sto
 
 const num = (n: string) => BigInt(n);
 
-test('kill -9 during PutMedia: PERSISTED fragments survive byte for byte, nothing partial, numbers never reused', { timeout: 120_000 }, async (t) => {
-  const rng = prng(SEED);
-  const dataDir = await mkdtemp(path.join(tmpdir(), 'openkvs-crash-'));
-  let server = await startServer(dataDir);
-  /** Every cluster ever sent, by its (unique) timecode. */
-  const sent = new Map<number, Buffer>();
-  /** Fragment number → timecode, for every PERSISTED ack seen. */
-  const persisted = new Map<string, number>();
-  /** Largest fragment number seen so far (any ack, or stored). */
-  let maxSeen = 0n;
-  const log: string[] = [];
-  try {
-    const control = () => new KinesisVideoClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
-    const kv = control();
-    await kv.send(new CreateStreamCommand({ StreamName: STREAM, DataRetentionInHours: 24 }));
-    kv.destroy();
+// With --workers 2 the whole process group is killed (the primary and both workers), and each
+// session may land on either worker: the segment files are the workers' own series.
+for (const workers of [1, 2]) {
+  const title = workers === 1 ? '' : ` (serve --workers ${workers})`;
+  test(`kill -9 during PutMedia${title}: PERSISTED fragments survive byte for byte, nothing partial, numbers never reused`, { timeout: 180_000 }, async (t) => {
+    const rng = prng(SEED);
+    const dataDir = await mkdtemp(path.join(tmpdir(), 'openkvs-crash-'));
+    let server = await startServer(dataDir, workers);
+    /** Every cluster ever sent, by its (unique) timecode. */
+    const sent = new Map<number, Buffer>();
+    /** Fragment number → timecode, for every PERSISTED ack seen. */
+    const persisted = new Map<string, number>();
+    /** Largest fragment number seen so far (any ack, or stored). */
+    let maxSeen = 0n;
+    const log: string[] = [];
+    try {
+      const control = () => new KinesisVideoClient({ endpoint: server.url, region: 'us-east-1', credentials: { accessKeyId: 'a', secretAccessKey: 'b' }, maxAttempts: 1 });
+      const kv = control();
+      await kv.send(new CreateStreamCommand({ StreamName: STREAM, DataRetentionInHours: 24 }));
+      kv.destroy();
 
-    const verify = async (when: string) => {
-      const stored = await storedFragments(dataDir, STREAM);
-      const numbers = new Set(stored.map((f) => f.fragmentNumber));
-      assert.equal(numbers.size, stored.length, `${when}: fragment numbers are unique`);
-      for (const f of stored) {
-        const cluster = sent.get(f.clusterTimecode);
-        assert.ok(cluster, `${when}: stored fragment ${f.fragmentNumber} (timecode ${f.clusterTimecode}) matches no sent cluster`);
-        assert.ok(f.bytes.equals(cluster), `${when}: stored fragment ${f.fragmentNumber} is not byte-identical to the cluster sent at ${f.clusterTimecode}`);
-        assert.equal(f.size, cluster.length);
-      }
-      for (const [number, timecode] of persisted) {
-        const f = stored.find((s) => s.fragmentNumber === number);
-        assert.ok(f, `${when}: fragment ${number} (timecode ${timecode}) was acked PERSISTED but is not stored`);
-        assert.equal(f.clusterTimecode, timecode);
-      }
-      // Recovery cut everything no index row references: the segment files hold exactly the stored fragments.
-      const dirs = new Set(stored.map((f) => path.join(dataDir, 'fragments', path.dirname(f.location.key))));
-      let onDisk = 0;
-      for (const dir of dirs) for (const name of await readdir(dir)) onDisk += (await stat(path.join(dir, name))).size;
-      assert.equal(onDisk, stored.reduce((sum, f) => sum + f.size, 0), `${when}: segment files hold only referenced bytes`);
-      for (const f of stored) if (num(f.fragmentNumber) > maxSeen) maxSeen = num(f.fragmentNumber);
-      return stored;
-    };
+      const verify = async (when: string) => {
+        const stored = await storedFragments(dataDir, STREAM);
+        const numbers = new Set(stored.map((f) => f.fragmentNumber));
+        assert.equal(numbers.size, stored.length, `${when}: fragment numbers are unique`);
+        for (const f of stored) {
+          const cluster = sent.get(f.clusterTimecode);
+          assert.ok(cluster, `${when}: stored fragment ${f.fragmentNumber} (timecode ${f.clusterTimecode}) matches no sent cluster`);
+          assert.ok(f.bytes.equals(cluster), `${when}: stored fragment ${f.fragmentNumber} is not byte-identical to the cluster sent at ${f.clusterTimecode}`);
+          assert.equal(f.size, cluster.length);
+        }
+        for (const [number, timecode] of persisted) {
+          const f = stored.find((s) => s.fragmentNumber === number);
+          assert.ok(f, `${when}: fragment ${number} (timecode ${timecode}) was acked PERSISTED but is not stored`);
+          assert.equal(f.clusterTimecode, timecode);
+        }
+        // Recovery cut everything no index row references: the segment files hold exactly the stored fragments.
+        const dirs = new Set(stored.map((f) => path.join(dataDir, 'fragments', path.dirname(f.location.key))));
+        let onDisk = 0;
+        for (const dir of dirs) for (const name of await readdir(dir)) onDisk += (await stat(path.join(dir, name))).size;
+        assert.equal(onDisk, stored.reduce((sum, f) => sum + f.size, 0), `${when}: segment files hold only referenced bytes`);
+        for (const f of stored) if (num(f.fragmentNumber) > maxSeen) maxSeen = num(f.fragmentNumber);
+        return stored;
+      };
 
-    for (let iteration = 0; iteration <= ITERATIONS; iteration++) {
-      const last = iteration === ITERATIONS;
-      const clusters = randInt(rng, 12, 30);
-      const body = syntheticStream(rng, {
-        clusters,
-        startTimecode: 1_700_000_000_000 + iteration * 10_000_000,
-        clusterMs: randInt(rng, 150, 400),
-        frameBytes: [100, 4000],
-        sizes: 'mixed',
-        tags: true,
-      });
-      for (const c of body.clusters) sent.set(c.timecode, Buffer.from(body.bytes.subarray(c.start, c.end)));
-      const plan = last ? undefined : planKill(rng, clusters);
-      log.push(`iteration ${iteration}: ${clusters} clusters, kill ${JSON.stringify(plan)}`);
-      const maxBefore = maxSeen;
-      const counts = { BUFFERING: 0, RECEIVED: 0, PERSISTED: 0 } as Record<string, number>;
-      const acks: WireAck[] = [];
-      let killing: Promise<void> | undefined;
-      const kill = () => (killing ??= kill9(server.child));
-      let timer: NodeJS.Timeout | undefined;
-      if (plan?.kind === 'delay') timer = setTimeout(kill, plan.ms);
-      const boundaries = [...body.clusters.map((c) => c.end), body.bytes.length];
-      const result = await rawPutMedia(server.url, pacedBody(rng, body.bytes, boundaries, () => killing !== undefined), {
-        headers: { 'x-amzn-stream-name': STREAM },
-        onAck: (ack) => {
-          acks.push(ack);
-          if (ack.EventType === 'PERSISTED') persisted.set(ack.FragmentNumber!, ack.FragmentTimecode!);
-          if (ack.EventType in counts) counts[ack.EventType]!++;
-          if (plan && plan.kind !== 'delay' && counts[plan.kind.toUpperCase()]! >= plan.count) void kill();
-        },
-      }).catch((err: Error) => ({ error: err }));
-      clearTimeout(timer);
-      if (plan) await kill();
-      for (const ack of acks) {
-        assert.notEqual(ack.EventType, 'ERROR', `iteration ${iteration}: unexpected ${JSON.stringify(ack)}`);
-        if (ack.FragmentNumber === undefined) continue;
-        assert.ok(num(ack.FragmentNumber) > maxBefore, `iteration ${iteration}: fragment number ${ack.FragmentNumber} is not above ${maxBefore}, the largest before the restart`);
-        if (num(ack.FragmentNumber) > maxSeen) maxSeen = num(ack.FragmentNumber);
+      for (let iteration = 0; iteration <= ITERATIONS; iteration++) {
+        const last = iteration === ITERATIONS;
+        const clusters = randInt(rng, 12, 30);
+        const body = syntheticStream(rng, {
+          clusters,
+          startTimecode: 1_700_000_000_000 + iteration * 10_000_000,
+          clusterMs: randInt(rng, 150, 400),
+          frameBytes: [100, 4000],
+          sizes: 'mixed',
+          tags: true,
+        });
+        for (const c of body.clusters) sent.set(c.timecode, Buffer.from(body.bytes.subarray(c.start, c.end)));
+        const plan = last ? undefined : planKill(rng, clusters);
+        log.push(`iteration ${iteration}: ${clusters} clusters, kill ${JSON.stringify(plan)}`);
+        const maxBefore = maxSeen;
+        const counts = { BUFFERING: 0, RECEIVED: 0, PERSISTED: 0 } as Record<string, number>;
+        const acks: WireAck[] = [];
+        let killing: Promise<void> | undefined;
+        const kill = () => (killing ??= kill9(server.child));
+        let timer: NodeJS.Timeout | undefined;
+        if (plan?.kind === 'delay') timer = setTimeout(kill, plan.ms);
+        const boundaries = [...body.clusters.map((c) => c.end), body.bytes.length];
+        const result = await rawPutMedia(server.url, pacedBody(rng, body.bytes, boundaries, () => killing !== undefined), {
+          headers: { 'x-amzn-stream-name': STREAM },
+          onAck: (ack) => {
+            acks.push(ack);
+            if (ack.EventType === 'PERSISTED') persisted.set(ack.FragmentNumber!, ack.FragmentTimecode!);
+            if (ack.EventType in counts) counts[ack.EventType]!++;
+            if (plan && plan.kind !== 'delay' && counts[plan.kind.toUpperCase()]! >= plan.count) void kill();
+          },
+        }).catch((err: Error) => ({ error: err }));
+        clearTimeout(timer);
+        if (plan) await kill();
+        for (const ack of acks) {
+          assert.notEqual(ack.EventType, 'ERROR', `iteration ${iteration}: unexpected ${JSON.stringify(ack)}`);
+          if (ack.FragmentNumber === undefined) continue;
+          assert.ok(num(ack.FragmentNumber) > maxBefore, `iteration ${iteration}: fragment number ${ack.FragmentNumber} is not above ${maxBefore}, the largest before the restart`);
+          if (num(ack.FragmentNumber) > maxSeen) maxSeen = num(ack.FragmentNumber);
+        }
+        log.push(`  acks ${JSON.stringify(counts)}`);
+        if (last) {
+          assert.ok(!('error' in result), 'the last session completes');
+          assert.equal(counts['PERSISTED'], clusters, 'after the restarts, a whole session is persisted');
+          const before = (await verify('after the last session')).length;
+          assert.ok(before >= clusters);
+          await server.stop();
+          t.diagnostic(`seed ${SEED}\n${log.join(' | ')}`);
+        } else {
+          server = await startServer(dataDir, workers);
+          await verify(`after kill ${iteration}`);
+        }
       }
-      log.push(`  acks ${JSON.stringify(counts)}`);
-      if (last) {
-        assert.ok(!('error' in result), 'the last session completes');
-        assert.equal(counts['PERSISTED'], clusters, 'after the restarts, a whole session is persisted');
-        const before = (await verify('after the last session')).length;
-        assert.ok(before >= clusters);
-        await server.stop();
-        t.diagnostic(`seed ${SEED}\n${log.join(' | ')}`);
-      } else {
-        server = await startServer(dataDir);
-        await verify(`after kill ${iteration}`);
-      }
+    } catch (err) {
+      t.diagnostic(`seed ${SEED} (OPENKVS_CRASH_SEED=${SEED} reproduces)\n${log.join(' | ')}`);
+      throw err;
+    } finally {
+      await kill9(server.child).catch(() => {});
+      await rm(dataDir, { recursive: true, force: true });
     }
-  } catch (err) {
-    t.diagnostic(`seed ${SEED} (OPENKVS_CRASH_SEED=${SEED} reproduces)\n${log.join(' | ')}`);
-    throw err;
-  } finally {
-    await kill9(server.child).catch(() => {});
-    await rm(dataDir, { recursive: true, force: true });
-  }
-});
+  });
+}

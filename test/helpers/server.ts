@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { resolveOptions, type RawOptions } from '../../src/config.js';
 import { startServer, type OpenKvsServer, type ServerDeps } from '../../src/server.js';
+import { startWorkers } from '../../src/workers/primary.js';
 
 export const TEST_CREDENTIALS = { accessKeyId: 'AKIDOPENKVSTEST', secretAccessKey: 'openkvs-test-secret' };
 
@@ -19,10 +20,14 @@ export interface TestServer {
   dispose(): Promise<void>;
 }
 
-/** An openkvs server in this process on a free loopback port, with its own temporary data dir. */
+/**
+ * An openkvs server in this process on a free loopback port, with its own temporary data dir.
+ * With `workers` above 1 (`serve --workers`), this process is the primary and storage process.
+ */
 export async function startTestServer(raw: RawOptions = {}, deps: ServerDeps = {}): Promise<TestServer> {
   const dataDir = typeof raw.dataDir === 'string' ? raw.dataDir : await mkdtemp(path.join(tmpdir(), 'openkvs-test-'));
-  const server = await startServer(resolveOptions({ port: 0, logLevel: 'silent', ...raw, dataDir }), deps);
+  const options = resolveOptions({ port: 0, logLevel: 'silent', workers: process.env['OPENKVS_TEST_WORKERS'], ...raw, dataDir });
+  const server = await (options.workers > 1 ? startWorkers : startServer)(options, deps);
   const clients: KinesisVideoClient[] = [];
   const stop = async () => {
     clients.forEach((c) => c.destroy());

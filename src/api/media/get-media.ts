@@ -1,5 +1,4 @@
 import type { ServerResponse } from 'node:http';
-import { ConnectionSlots } from '../../archive/connection-slots.js';
 import { encodeContinuationToken } from '../../archive/continuation-token.js';
 import { fragmentDocument, TrackHeaderCache, type DocumentSource } from '../../archive/fragment-documents.js';
 import { tailFragments } from '../../archive/fragment-tail.js';
@@ -10,7 +9,6 @@ import type { FragmentRecord } from '../../domain/fragment.js';
 import type { StreamRecord } from '../../domain/stream.js';
 import { KvsTagName, kvsErrorDocument, type ReaderPosition } from '../../formats/matroska/kvs-document.js';
 import { BlobNotFoundError } from '../../storage/blob-store.js';
-import type { FragmentFeed } from '../../storage/fragment-feed.js';
 import { MKV_CONTENT_TYPE } from '../archived/get-media-for-fragment-list.js';
 import type { RequestContext } from '../context.js';
 import { findStream, type StreamRef } from '../control/stream-access.js';
@@ -52,15 +50,6 @@ export const GET_MEDIA_MAX_SESSION_MS = 45 * 60_000;
  */
 const STREAM_DELETED = { code: 'STREAM_DELETED', id: '4507' };
 
-/** One slot table per server (keyed by its feed, which each server has exactly one of). */
-const slotsByServer = new WeakMap<FragmentFeed, ConnectionSlots>();
-
-function slotsOf(ctx: RequestContext): ConnectionSlots {
-  let slots = slotsByServer.get(ctx.feed);
-  if (!slots) slotsByServer.set(ctx.feed, (slots = new ConnectionSlots(GET_MEDIA_CONNECTIONS_PER_STREAM)));
-  return slots;
-}
-
 /**
  * GetMedia (kvs-api.md §3.1): from the StartSelector's fragment on, every fragment in number order
  * as its own Matroska document ending in AWS_KINESISVIDEO_MILLIS_BEHIND_NOW and
@@ -76,7 +65,7 @@ export const getMedia: JsonStreamOperation<GetMediaInput> = {
   async handle(input: GetMediaInput, res: ServerResponse, ctx: RequestContext): Promise<void> {
     const stream = await findStream(ctx, input);
     const start = await resolveStart(ctx.index, stream, startSelector(input.StartSelector));
-    const release = slotsOf(ctx).acquire(stream.streamId);
+    const release = await ctx.getMediaSlots.acquire(stream.streamId);
     if (!release) {
       throw new ConnectionLimitExceededException(`Stream ${stream.name} already has ${GET_MEDIA_CONNECTIONS_PER_STREAM} GetMedia connections.`);
     }

@@ -62,6 +62,15 @@ export class FsBlobStore implements BlobStore {
     return store;
   }
 
+  /**
+   * The store at `root` beside the process that opened it (`serve --workers`): it changes nothing
+   * on opening, so that process's temp files are left alone. It may append to series no other
+   * process appends to.
+   */
+  static openBeside(root: string, options: Partial<SegmentOptions> = {}): FsBlobStore {
+    return new FsBlobStore(resolve(root), { ...DEFAULT_SEGMENT_OPTIONS, ...options });
+  }
+
   async put(key: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void> {
     const path = this.pathOf(key);
     if (isSegmentName(basename(path))) throw new InvalidBlobKeyError(key);

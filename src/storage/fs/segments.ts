@@ -1,3 +1,4 @@
+import type { Dirent } from 'node:fs';
 import { constants, open, readdir, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobLocation } from '../../domain/fragment.js';
@@ -195,16 +196,17 @@ export class SegmentAppender {
   }
 
   private async removeSeries(series: string): Promise<number> {
-    const state = this.states.get(series);
-    if (state !== undefined) {
-      this.states.delete(series);
+    for (const state of [...this.states.values()]) {
+      if (state.series !== series && !state.series.startsWith(`${series}/`)) continue;
+      this.states.delete(state.series);
       await this.closeHandle(state);
     }
     const dir = join(this.root, ...series.split('/'));
     let deleted = 0;
-    for (const name of await readdirIfExists(dir)) {
-      if (!isSegmentName(name)) continue;
-      if (await unlinkIfExists(join(dir, name))) deleted += 1;
+    for (const entry of await readdirIfExists(dir, { withFileTypes: true })) {
+      // A series nested in it (`serve --workers`: each worker appends a stream's fragments to one of its own) goes too.
+      if (entry.isDirectory()) deleted += await this.removeSeries(`${series}/${entry.name}`);
+      else if (isSegmentName(entry.name) && (await unlinkIfExists(join(dir, entry.name)))) deleted += 1;
     }
     // Fails harmlessly when other keys live in the folder (ENOTEMPTY) or it is already gone.
     // No fsyncs: what a crash brings back is unreferenced; recovery and the next sweep remove it.
@@ -255,8 +257,7 @@ export class SegmentAppender {
     if (state.handle !== undefined) return state.handle;
     const path = join(state.dir, segmentName(state.seq));
     const created = !state.exists;
-    if (created) await mkdirDurably(state.dir);
-    const handle = await open(path, created ? CREATE_SEGMENT : REOPEN_SEGMENT);
+    const handle = created ? await createSegment(state.dir, path) : await open(path, REOPEN_SEGMENT);
     state.exists = true;
     state.handle = handle;
     this.openHandles += 1;
@@ -325,6 +326,22 @@ export class SegmentAppender {
   }
 }
 
+/**
+ * Creates a segment file and its folder. Another process may delete the folder between the two
+ * (`serve --workers`: the primary deleting a deleted stream's series, the workers' nested in it):
+ * the append then goes to a new folder, which a later deleteSeries removes.
+ */
+async function createSegment(dir: string, path: string): Promise<FileHandle> {
+  for (let attempt = 1; ; attempt++) {
+    await mkdirDurably(dir);
+    try {
+      return await open(path, CREATE_SEGMENT);
+    } catch (err) {
+      if (!isMissing(err) || attempt === 3) throw err;
+    }
+  }
+}
+
 /** The highest sequence number among the segment files in `dir`, or undefined when there are none. */
 async function newestSegment(dir: string): Promise<number | undefined> {
   let newest: number | undefined;
@@ -335,9 +352,11 @@ async function newestSegment(dir: string): Promise<number | undefined> {
   return newest;
 }
 
-async function readdirIfExists(dir: string): Promise<string[]> {
+async function readdirIfExists(dir: string): Promise<string[]>;
+async function readdirIfExists(dir: string, options: { withFileTypes: true }): Promise<Dirent[]>;
+async function readdirIfExists(dir: string, options?: { withFileTypes: true }): Promise<string[] | Dirent[]> {
   try {
-    return await readdir(dir);
+    return options ? await readdir(dir, options) : await readdir(dir);
   } catch (err) {
     if (isMissing(err)) return [];
     throw err;
