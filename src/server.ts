@@ -76,11 +76,14 @@ export interface ServerDeps {
   /** The relays running in this process (serve --relays), for POST /openkvs/listRelays. */
   readonly relays?: () => readonly RelayView[];
   /**
-   * Storage opened, recovered and swept elsewhere, and the GetMedia slots counted there
-   * (`serve --workers`: the storage process's, reached over IPC); by default this process opens
-   * `--index` and `--storage` itself.
+   * Storage opened, recovered and swept elsewhere (`serve --workers` on the embedded backend: by
+   * the primary, reached over IPC); by default this process opens `--index` and `--storage` itself.
    */
   readonly storage?: ProvidedStorage;
+  /** GetMedia's connections per stream, counted for the whole box (`serve --workers`: in the primary); by default here. */
+  readonly getMediaSlots?: StreamSlots;
+  /** Where fragment numbers come from (`serve --workers`: the primary, so that they increase in arrival order across workers); by default an allocator here. */
+  readonly fragmentNumbers?: FragmentNumbers;
 }
 
 /** The retention sweeper as the server uses it. */
@@ -90,10 +93,7 @@ export interface ProvidedStorage {
   readonly index: IndexStore;
   readonly blobs: BlobStore;
   readonly feed: FragmentFeed;
-  /** Fragment numbers from the storage process, so that they increase across workers. */
-  readonly numbers: FragmentNumbers;
   readonly sweeper: Sweeper;
-  readonly getMediaSlots: StreamSlots;
 }
 
 /** Opens storage, binds the port and starts serving every KVS API on it. */
@@ -127,9 +127,9 @@ export async function startServer(options: ServerOptions, deps: ServerDeps = {})
     publicUrl: options.publicUrl ?? url,
     clock,
     log,
-    ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle, undefined, budget, deps.storage?.numbers),
+    ingest: new IngestService(index, blobs, log, feed, deps.putMediaIdle, undefined, budget, deps.fragmentNumbers),
     feed,
-    getMediaSlots: deps.storage?.getMediaSlots ?? localSlots(new ConnectionSlots(GET_MEDIA_CONNECTIONS_PER_STREAM)),
+    getMediaSlots: deps.getMediaSlots ?? localSlots(new ConnectionSlots(GET_MEDIA_CONNECTIONS_PER_STREAM)),
     playback: new PlaybackService(index, feed, sessionSecret),
     retention: sweeper,
     stills: new StillPool(),

@@ -4,12 +4,15 @@ import { fileURLToPath } from 'node:url';
 import { AggregatorRegistry, type MetricObjectWithValues, type MetricValue, type Registry } from 'prom-client';
 import { ConfigError, type ServerOptions } from '../config.js';
 import { loadSessionSecret, openStorage, readCredentials, type OpenKvsServer, type ServerDeps } from '../server.js';
-import { redactStorageUrl } from '../storage/open.js';
+import { FragmentNumberAllocator } from '../ingest/fragment-numbers.js';
+import type { IndexStore } from '../storage/index-store.js';
+import { openIndexStore, redactStorageUrl } from '../storage/open.js';
 import { systemClock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { NOTE, workerEnd, type RelayStatusNote, type WorkerStart } from './processes.js';
-import { RpcClient, serveCalls, type MessageEnd } from './rpc.js';
+import { RpcClient, serveCalls, type CallTarget, type MessageEnd } from './rpc.js';
 import { TARGET } from './storage-calls.js';
+import { BoxSlots } from './box-slots.js';
 import { StorageHost } from './storage-host.js';
 import type { SweepReport } from '../archive/retention-sweeper.js';
 
@@ -40,11 +43,20 @@ export async function startWorkers(options: ServerOptions, deps: ServerDeps = {}
   const sessionSecret = (await loadSessionSecret(options)).toString('hex');
   const embedded = !/^postgres(ql)?:\/\//i.test(options.indexUrl);
   let host: StorageHost | undefined;
+  // Every worker's fragments are numbered here, so two sessions of one stream on two workers get
+  // numbers increasing in arrival order (on PostgreSQL too: per-worker blocks would interleave).
+  let numbersIndex: IndexStore;
   if (embedded) {
     const { index, blobs, feed } = await openStorage(options, log, deps);
     await feed.close();
     host = new StorageHost(index, blobs, log, deps.clock ?? systemClock, deps.retention);
+    numbersIndex = index;
+  } else {
+    numbersIndex = await openIndexStore(options.indexUrl);
   }
+  const numbers = new FragmentNumberAllocator(numbersIndex);
+  const slots = new BoxSlots();
+  const closeStorage = () => (host ? host.close() : numbersIndex.close());
   const start: Omit<WorkerStart, 'slot'> = {
     options: {
       ...options,
@@ -68,12 +80,17 @@ export async function startWorkers(options: ServerOptions, deps: ServerDeps = {}
     const end = workerEnd(worker);
     const running: RunningWorker = { worker, end, rpc: new RpcClient(end) };
     workers.add(running);
-    const boxCalls = new Map([[TARGET.box, { metrics: () => boxMetrics(workers, deps, log) }]]);
+    const boxCalls = new Map<string, CallTarget>([
+      [TARGET.box, { metrics: () => boxMetrics(workers, deps, log) }],
+      [TARGET.ingest, { allocate: () => numbers.allocate() }],
+      [TARGET.slots, slots.callsOf(end)],
+    ]);
     if (host) host.attach(end, boxCalls);
     else serveCalls(end, boxCalls);
     worker.once('exit', (code, signal) => {
       workers.delete(running);
       host?.detach(end);
+      slots.releaseAll(end);
       running.rpc.disconnected();
       if (closing) return;
       log.error({ worker: slot, pid: worker.process.pid, code, signal }, 'worker process died; starting another');
@@ -105,7 +122,7 @@ export async function startWorkers(options: ServerOptions, deps: ServerDeps = {}
     [url] = (await Promise.all(Array.from({ length: count }, (_, slot) => fork(slot)))) as [string];
   } catch (err) {
     await stopWorkers();
-    await host?.close();
+    await closeStorage();
     throw err;
   }
   host?.start();
@@ -136,7 +153,7 @@ export async function startWorkers(options: ServerOptions, deps: ServerDeps = {}
       (closed ??= (async () => {
         clearInterval(relayTimer);
         await stopWorkers();
-        await host?.close();
+        await closeStorage();
         log.info('openkvs stopped');
       })()),
   };

@@ -1,4 +1,3 @@
-import type { StreamSlots } from '../archive/connection-slots.js';
 import type { StreamRecord } from '../domain/stream.js';
 import type { ProvidedStorage, Sweeper } from '../server.js';
 import { InvalidBlobKeyError, isValidBlobKey, type BlobStore, type ByteRange, type ReadOptions } from '../storage/blob-store.js';
@@ -12,7 +11,7 @@ import type { BlobLocation } from '../domain/fragment.js';
 /**
  * A worker's storage ports. Fragment bytes never cross to the storage process: the worker appends
  * them to segment series of its own (`workerSeries`) and reads every segment file itself; index
- * calls, fragment numbers and the blob writes of other series go to the storage process
+ * calls and the blob writes of other series go to the storage process
  * (storage-host.ts). Sending the bytes there instead (each fragment copied through the IPC pipe
  * and appended by the one writer) was slower than one process: at 500 cameras the messages
  * waited seconds in the channel (docs/architecture.md, "Ingest across cores").
@@ -22,9 +21,7 @@ export function remoteStorage(rpc: RpcClient, end: MessageEnd, files: BlobStore,
     index: remoteIndex(rpc),
     blobs: new WorkerBlobStore(rpc, files, slot),
     feed: new WorkerFeed(end),
-    numbers: { allocate: () => rpc.call<string>(TARGET.ingest, 'allocate', []) },
     sweeper: remoteSweeper(rpc),
-    getMediaSlots: remoteSlots(rpc),
   };
 }
 
@@ -36,21 +33,6 @@ export function remoteStorage(rpc: RpcClient, end: MessageEnd, files: BlobStore,
  */
 function workerSeries(series: string, slot: number): string {
   return `${series}/w${slot}`;
-}
-
-function remoteSlots(rpc: RpcClient): StreamSlots {
-  return {
-    acquire: async (streamId) => {
-      const slot = await rpc.call<number | undefined>(TARGET.slots, 'acquire', [streamId]);
-      if (slot === undefined) return undefined;
-      let released = false;
-      return () => {
-        if (released) return;
-        released = true;
-        void rpc.call(TARGET.slots, 'release', [slot]).catch(() => {});
-      };
-    },
-  };
 }
 
 function remoteIndex(rpc: RpcClient): IndexStore {

@@ -1,7 +1,4 @@
-import { GET_MEDIA_CONNECTIONS_PER_STREAM } from '../api/media/get-media.js';
-import { ConnectionSlots, type ReleaseSlot } from '../archive/connection-slots.js';
 import { RetentionSweeper, type RetentionOptions } from '../archive/retention-sweeper.js';
-import { FragmentNumberAllocator } from '../ingest/fragment-numbers.js';
 import type { StreamRecord } from '../domain/stream.js';
 import type { BlobStore } from '../storage/blob-store.js';
 import type { FeedEvent } from '../storage/fragment-feed.js';
@@ -16,17 +13,11 @@ export const FEED_NOTE = 'feed';
 
 /**
  * The storage process's side of `serve --workers` on the embedded backend: the one writer of the
- * SQLite index. It numbers every worker's fragments from one allocator (so two sessions of one
- * stream on two workers still get increasing numbers in arrival order), indexes the fragments
- * each worker appended to its own segment series, runs the retention sweeper, counts GetMedia
- * connections for the whole box, and tells every worker of each indexed batch so its live readers
- * wake at once.
+ * SQLite index. It indexes the fragments each worker appended to its own segment series, runs the
+ * retention sweeper, and tells every worker of each indexed batch so its live readers wake at once.
  */
 export class StorageHost {
   private readonly workers = new Set<MessageEnd>();
-  private readonly getMediaSlots = new ConnectionSlots(GET_MEDIA_CONNECTIONS_PER_STREAM);
-  private readonly slotsHeld = new Map<MessageEnd, Map<number, ReleaseSlot>>();
-  private readonly numbers: FragmentNumberAllocator;
   readonly sweeper: RetentionSweeper;
   private readonly targets: Map<string, CallTarget>;
 
@@ -37,12 +28,10 @@ export class StorageHost {
     clock: Clock,
     retention: Partial<RetentionOptions> = {},
   ) {
-    this.numbers = new FragmentNumberAllocator(index);
     this.sweeper = new RetentionSweeper(index, blobs, clock, log, retention);
     this.targets = new Map<string, CallTarget>([
       [TARGET.index, methodsOf(index, INDEX_CALLS)],
       [TARGET.blobs, methodsOf(blobs, BLOB_WRITE_CALLS)],
-      [TARGET.ingest, { allocate: () => this.numbers.allocate() }],
       [
         TARGET.retention,
         {
@@ -57,36 +46,15 @@ export class StorageHost {
   /** Serves a worker's calls (`more`: the primary's own) and feeds it every event from now on. */
   attach(worker: MessageEnd, more: ReadonlyMap<string, CallTarget>): void {
     this.workers.add(worker);
-    serveCalls(worker, new Map([...this.targets, [TARGET.slots, this.slotsFor(worker)], ...more]));
+    serveCalls(worker, new Map([...this.targets, ...more]));
     worker.onMessage((message) => {
       if (message.kind === 'note' && message.note === FEED_NOTE) this.broadcast(message.body as FeedEvent);
     });
   }
 
-  /** The worker is gone: so are its connections, and the slots they held are free again. */
+  /** The worker is gone. */
   detach(worker: MessageEnd): void {
     this.workers.delete(worker);
-    for (const release of this.slotsHeld.get(worker)?.values() ?? []) release();
-    this.slotsHeld.delete(worker);
-  }
-
-  /** A worker's GetMedia slots, by a number it names them with, so a dead worker's are given back. */
-  private slotsFor(worker: MessageEnd): CallTarget {
-    const held = new Map<number, ReleaseSlot>();
-    this.slotsHeld.set(worker, held);
-    let next = 1;
-    return {
-      acquire: (streamId: number) => {
-        const release = this.getMediaSlots.acquire(streamId);
-        if (!release) return undefined;
-        held.set(next, release);
-        return next++;
-      },
-      release: (slot: number) => {
-        held.get(slot)?.();
-        held.delete(slot);
-      },
-    };
   }
 
   start(): void {

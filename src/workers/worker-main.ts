@@ -7,6 +7,7 @@ import { startServer, type OpenKvsServer } from '../server.js';
 import { openWorkerBlobs } from '../storage/open.js';
 import { createLogger } from '../util/logger.js';
 import { NOTE, primaryEnd, type RelayStatusNote, type WorkerStart } from './processes.js';
+import { remoteSlots } from './box-slots.js';
 import { remoteStorage } from './remote-storage.js';
 import { RpcClient, serveCalls } from './rpc.js';
 import { TARGET } from './storage-calls.js';
@@ -48,6 +49,8 @@ async function start(init: WorkerStart): Promise<void> {
       ...(init.metricsMaxStreams !== undefined && { metricsMaxStreams: init.metricsMaxStreams }),
       ...(init.consoleDir !== undefined && { consoleDir: init.consoleDir }),
       metricsText: () => rpc.call<string>(TARGET.box, 'metrics', []),
+      fragmentNumbers: { allocate: () => rpc.call<string>(TARGET.ingest, 'allocate', []) },
+      getMediaSlots: remoteSlots(rpc),
       relays: () => relayStatus.relays as RelayView[],
     });
     const running = server;
