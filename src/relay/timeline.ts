@@ -119,8 +119,7 @@ export class Timeline<T extends Timed> {
   /**
    * `start` moved to where the item's first video frame falls on the frame grid of the last
    * fragment placed, the nearest such place not before `lastEndMs`. Only for frame intervals
-   * up to twice the dead band, so the move stays within it (a slower camera's frame times are
-   * whole milliseconds apart: no jitter to straddle a player's ticks with).
+   * up to twice the dead band, so that the move (at most half a frame) stays within it.
    */
   private onGrid(item: T, start: number): number {
     const grid = this.grid;
