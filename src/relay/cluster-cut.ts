@@ -16,6 +16,8 @@ export interface CutCluster {
   readonly timecode: number;
   /** Largest block timecode in the Cluster (ticks, relative). */
   readonly maxBlockTc: number;
+  /** The first video block's timecode (ticks, relative): an audio block may open the Cluster. */
+  readonly videoStartTc: number;
   readonly frames: number;
   readonly videoFrames: number;
   readonly startsWithKey: boolean;
@@ -203,6 +205,7 @@ function summary(group: readonly Block[], videoTrack: number | undefined): Omit<
   return {
     timecode: base,
     maxBlockTc,
+    videoStartTc: firstVideo ? firstVideo.time - base : 0,
     frames: group.length,
     videoFrames: group.filter((b) => b.track === videoTrack).length,
     startsWithKey: firstVideo ? firstVideo.key : videoTrack === undefined,

@@ -31,6 +31,10 @@ export interface SourceCluster {
   readonly durationMs: number;
   /** The last frame's time from the Cluster start (the next fragment must start after it: KVS 4004). */
   readonly lastFrameMs: number;
+  /** The first video frame's time from the Cluster start (an audio frame may come first). */
+  readonly videoStartMs: number;
+  /** The video's nominal frame interval: its track's DefaultDuration, which ffmpeg writes when it knows the frame rate. */
+  readonly frameMs: number | undefined;
   /** The Cluster's first video frame is a whole key frame (a fragment KVS can start playback at). */
   readonly startsWithKey: boolean;
   readonly frames: number;
@@ -161,6 +165,8 @@ export class ClusterSplitter {
         sourceMs: c.timecode / perMs,
         durationMs: (c.maxBlockTc + this.frameInterval) / perMs,
         lastFrameMs: c.maxBlockTc / perMs,
+        videoStartMs: c.videoStartTc / perMs,
+        frameMs: video?.defaultDurationNs ? video.defaultDurationNs / 1_000_000 : undefined,
         startsWithKey: c.startsWithKey && !(video && c.keyFrame && !startsWholePicture(video, c.keyFrame)),
         frames: c.frames,
         videoFrames: c.videoFrames,

@@ -16,8 +16,18 @@
  * never before the previous fragment's last frame (KVS's 4004 rule). Pulling back on every
  * new smallest estimate instead (jitter of a few ms to tens of ms) put two frames closer than a
  * frame apart at many boundaries, which players at a constant frame rate see as two frames in
- * one slot (ffmpeg: "non monotonically increasing dts"). Across runs and sessions timestamps
- * never go back: a new run starts after the previous fragment's end.
+ * one slot (ffmpeg: "non monotonically increasing dts"). The Clusters a run's start-up burst
+ * releases are all mapped by one offset, the one the paced Cluster that released them gives: the
+ * burst's own estimates are too large, and judging the released Clusters by them jumped the
+ * second one forward and pulled the third back (two frames 45 ms apart at 15 fps).
+ *
+ * Across runs and sessions timestamps never go back: a new run starts after the previous
+ * fragment's end. A fragment placed by the wall clock rather than the source (a run's first, a
+ * jump forward) is moved by at most half a frame so that its video frames continue the frame
+ * grid of the fragments before it. Off that grid by about half a frame, millisecond timecodes
+ * (66 or 67 ms apart at 15 fps) fall on both sides of a player's constant-rate ticks, and pairs
+ * of frames share one (ffmpeg reading the HLS across a reconnect: "non monotonically
+ * increasing dts", for the whole new run).
  */
 import { MatroskaId } from '../formats/matroska/ids.js';
 import { readVintSize, vintWidth } from '../formats/matroska/vint.js';
@@ -33,6 +43,10 @@ export interface Timed {
   readonly sourceMs: number;
   readonly durationMs: number;
   readonly lastFrameMs: number;
+  /** The first video frame's time from the start (0 when it opens the fragment). */
+  readonly videoStartMs?: number;
+  /** The video's nominal frame interval, when the source declares one: what the frame grid is made of. */
+  readonly frameMs?: number | undefined;
 }
 
 export class Timeline<T extends Timed> {
@@ -44,6 +58,8 @@ export class Timeline<T extends Timed> {
   private lastFullEndMs = 0;
   /** The last fragment of this run placed: its source time and where it was put. */
   private previous: { sourceMs: number; startMs: number } | undefined;
+  /** The last fragment placed (of any run): where its first video frame is, and the frame interval. */
+  private grid: { videoMs: number; frameMs: number } | undefined;
 
   /** A new ffmpeg run: its clock starts wherever it likes. Returns what was still held. */
   newRun(): Array<{ item: T; startMs: number }> {
@@ -74,26 +90,46 @@ export class Timeline<T extends Timed> {
     const offset = Math.min(...this.estimates);
     // Whether the source clock has strayed is judged without the newest estimate: the Cluster
     // ffmpeg writes when its input ends (a file, a pipe) arrives a frame before it ends, not at
-    // the next key frame, and must not pull the run's last fragment back.
-    const settled = this.estimates.length > 1 ? Math.min(...this.estimates.slice(0, -1)) : offset;
+    // the next key frame, and must not pull the run's last fragment back. Not at all among the
+    // Clusters a run's start releases: they follow its first one, placed by `offset`.
+    const settled = this.previous === undefined ? undefined : this.estimates.length > 1 ? Math.min(...this.estimates.slice(0, -1)) : offset;
     const out = this.held.map(({ item }) => ({ item, startMs: this.place(item, offset, settled) }));
     this.held = [];
     return out;
   }
 
-  private place(item: T, offset: number, settled: number): number {
-    let start = Math.round(item.sourceMs + offset);
-    if (this.previous) {
-      const wall = Math.round(item.sourceMs + settled);
+  private place(item: T, offset: number, settled: number | undefined): number {
+    let start: number;
+    if (!this.previous) {
+      start = this.onGrid(item, Math.round(item.sourceMs + offset));
+    } else {
       const source = this.previous.startMs + Math.round(item.sourceMs - this.previous.sourceMs);
+      const wall = settled === undefined ? source : Math.round(item.sourceMs + settled);
       const ahead = source - wall;
-      start = ahead > DEAD_BAND_MS ? wall + DEAD_BAND_MS / 2 : ahead < -DEAD_BAND_MS ? wall : source;
+      start = ahead > DEAD_BAND_MS ? wall + DEAD_BAND_MS / 2 : ahead < -DEAD_BAND_MS ? this.onGrid(item, wall) : source;
     }
     if (start < this.lastEndMs) start = this.lastEndMs;
     this.previous = { sourceMs: item.sourceMs, startMs: start };
     this.lastEndMs = start + Math.floor(item.lastFrameMs) + 1;
     this.lastFullEndMs = start + Math.ceil(item.durationMs);
+    this.grid = item.frameMs ? { videoMs: start + (item.videoStartMs ?? 0), frameMs: item.frameMs } : undefined;
     return start;
+  }
+
+  /**
+   * `start` moved to where the item's first video frame falls on the frame grid of the last
+   * fragment placed, the nearest such place not before `lastEndMs`. Only for frame intervals
+   * up to twice the dead band, so that the move (at most half a frame) stays within it.
+   */
+  private onGrid(item: T, start: number): number {
+    const grid = this.grid;
+    if (!grid || grid.frameMs > 2 * DEAD_BAND_MS) return start;
+    const videoStart = item.videoStartMs ?? 0;
+    const at = (n: number) => Math.round(grid.videoMs + n * grid.frameMs - videoStart);
+    let n = Math.round((start + videoStart - grid.videoMs) / grid.frameMs);
+    if (at(n) < this.lastEndMs) n = Math.ceil((this.lastEndMs + videoStart - grid.videoMs) / grid.frameMs);
+    while (at(n) < this.lastEndMs) n++;
+    return at(n);
   }
 }
 

@@ -25,7 +25,7 @@ test('a Cluster that is one GOP is passed on as it is, not copied', () => {
   assert.equal(out.length, 1);
   assert.equal(out[0]!.bytes, gop, 'the Cluster was rebuilt');
   const { bytes: _bytes, keyFrame, ...summary } = out[0]!;
-  assert.deepEqual(summary, { timecode: 5000, maxBlockTc: 66, frames: 4, videoFrames: 3, startsWithKey: true });
+  assert.deepEqual(summary, { timecode: 5000, maxBlockTc: 66, videoStartTc: 0, frames: 4, videoFrames: 3, startsWithKey: true });
   assert.deepEqual(keyFrame, new Uint8Array(100).fill(7), 'the key frame is the first video block\'s data');
 });
 

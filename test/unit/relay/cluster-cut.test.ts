@@ -1,8 +1,8 @@
 /**
  * Cutting ffmpeg's Clusters into one Cluster per GOP (src/relay/cluster-cut.ts): cut at each key
  * frame that follows a non-key one, an access unit's parameter-set packet joined with its
- * picture, audio kept in time order, block timecodes rebased, and the options the relay uses
- * (a stopped run's last picture dropped, key frames tidied).
+ * picture, audio kept in time order, block timecodes rebased, the first video frame's place,
+ * and the options the relay uses (a stopped run's last picture dropped, key frames tidied).
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -59,6 +59,14 @@ describe('relay: cutting Clusters at key frames', () => {
       [VIDEO, 10_133, true],
       [VIDEO, 10_200, false],
       [AUDIO, 10_210, true],
+    ]);
+  });
+
+  test("where the first video frame is when audio opens the Cluster (the timeline's frame grid is of video frames)", () => {
+    const cuts = cutAtKeyFrames(cluster(10_000, [a(0), v(19, true), a(23), v(86), v(153, true), a(160)]), VIDEO);
+    assert.deepEqual(cuts.map((c) => [c.timecode, c.videoStartTc]), [
+      [10_000, 19],
+      [10_153, 0],
     ]);
   });
 

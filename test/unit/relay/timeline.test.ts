@@ -2,7 +2,9 @@
  * The relay's timeline (source clock → ABSOLUTE timestamps): the start-up burst is held, live
  * fragments follow the source clock exactly through arrival jitter, a drifting camera clock is
  * brought back within the dead band without a fragment starting before the previous one's last
- * frame, runs never go back, and a run's early last Cluster does not pull it back.
+ * frame, runs never go back, and a run's early last Cluster does not pull it back. The GOPs a
+ * start-up burst releases keep the source's spacing, and a new run's frames continue the frame
+ * grid of the run before it.
  */
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
@@ -11,6 +13,10 @@ import { DEAD_BAND_MS, HOLD, Timeline, type Timed } from '../../../src/relay/tim
 const GOP_MS = 1000;
 const FRAME_MS = 1000 / 15;
 const gop = (sourceMs: number, durationMs = GOP_MS): Timed => ({ sourceMs, durationMs, lastFrameMs: durationMs - FRAME_MS });
+/** A GOP as the splitter describes an audio and video source's: the frame interval known, audio first. */
+const avGop = (sourceMs: number, videoStartMs: number): Timed => ({ ...gop(sourceMs), videoStartMs, frameMs: FRAME_MS });
+/** How far `ms` is from the nearest multiple of a frame interval (0 to half a frame). */
+const offGrid = (ms: number) => Math.abs(ms - Math.round(ms / FRAME_MS) * FRAME_MS);
 const T0 = 1_800_000_000_000;
 
 /** Feeds GOPs arriving at `arrival(i)`; returns every start handed out, in order. */
@@ -87,5 +93,34 @@ describe('relay timeline', () => {
     const second = run(timeline, 5, (i) => T0 + 5000 + (i === 0 ? 0 : (i + 1) * GOP_MS));
     assert.ok(second[0]! >= first.at(-1)! + GOP_MS, `new run at ${second[0]! - first.at(-1)!} ms after the last start`);
     for (let i = 1; i < second.length; i++) assert.ok(second[i]! > second[i - 1]!);
+  });
+
+  test('the GOPs a start-up burst releases keep the source spacing, though the burst GOP arrived late', () => {
+    const timeline = new Timeline<Timed>();
+    // GOP 0 comes out of the burst 60 ms late (its estimate is more than the dead band too large);
+    // GOP 1 arrives at its pace and releases it. (A reconnect's numbers, where the second fragment
+    // jumped 52 ms forward and the third was pulled back onto the second's last frame.)
+    const arrivals = [T0 + GOP_MS + 60, T0 + 2 * GOP_MS, T0 + 3 * GOP_MS, T0 + 4 * GOP_MS];
+    const starts = run(timeline, arrivals.length, (i) => arrivals[i]!);
+    assert.equal(starts[0], T0);
+    for (let i = 1; i < starts.length; i++) assert.equal(starts[i]! - starts[i - 1]!, GOP_MS, `fragment ${i}`);
+  });
+
+  test("a new run's video frames continue the previous run's frame grid, moved by at most half a frame", () => {
+    const timeline = new Timeline<Timed>();
+    const first: number[] = [];
+    for (let i = 0; i < 4; i++) first.push(...timeline.add(avGop(i * GOP_MS, 3), T0 + (i + 1) * GOP_MS).map((m) => m.startMs));
+    first.push(...timeline.newRun().map((m) => m.startMs));
+    const grid = first[0]! + 3;
+    // The new connection's clock would put its first video frame half a frame off that grid:
+    // millisecond frame times 66 or 67 ms apart then straddle a 15 fps player's ticks.
+    const wall = T0 + 7000 + FRAME_MS / 2;
+    const second: number[] = [];
+    for (let i = 0; i < 4; i++) second.push(...timeline.add(avGop(i * GOP_MS, 19), wall - 19 + (i + 1) * GOP_MS).map((m) => m.startMs));
+    second.push(...timeline.flush().map((m) => m.startMs));
+    assert.equal(second.length, 4);
+    for (const [i, start] of second.entries()) assert.ok(offGrid(start + 19 - grid) <= 1, `fragment ${i}: ${offGrid(start + 19 - grid).toFixed(1)} ms off the grid`);
+    assert.ok(Math.abs(second[0]! + 19 - wall) <= FRAME_MS / 2 + 1, `moved ${second[0]! + 19 - wall} ms`);
+    assert.ok(second[0]! >= first.at(-1)! + GOP_MS, 'the new run starts after the last one ends');
   });
 });
