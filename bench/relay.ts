@@ -13,7 +13,12 @@
  * relay of another build (a checkout of the commit before, built) to every round: before/after
  * in one run. `--cpu-prof DIR` runs the relay's node under --cpu-prof.
  *
- *   node dist/bench/relay.js [--seconds 30] [--runs 3] [--before /tmp/openkvs-before] [--cpu-prof DIR]
+ * `--warmup` is how long each producer runs before its CPU counts: the default 5 s skips the
+ * connection set-up and ffmpeg's probing; a longer one also skips what a node process pays once
+ * (V8 optimizing its hot functions, the memory reducer's first full GCs), for the steady state a
+ * relay that runs for days is in.
+ *
+ *   node dist/bench/relay.js [--seconds 30] [--runs 3] [--warmup 5] [--before /tmp/openkvs-before] [--cpu-prof DIR]
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -23,11 +28,11 @@ import { parseArgs } from 'node:util';
 import { CLI, cpuByCommand, createStreams, encodeCamera, median, sleep, startOpenkvs, startRtspServer } from './relay-fixture.js';
 
 const { values } = parseArgs({
-  options: { seconds: { type: 'string', default: '30' }, runs: { type: 'string', default: '3' }, before: { type: 'string' }, 'cpu-prof': { type: 'string' } },
+  options: { seconds: { type: 'string', default: '30' }, runs: { type: 'string', default: '3' }, warmup: { type: 'string', default: '5' }, before: { type: 'string' }, 'cpu-prof': { type: 'string' } },
 });
 const SECONDS = Number(values.seconds);
 const RUNS = Number(values.runs);
-const WARMUP_MS = 5000; // connection set-up and ffmpeg's probing are not the steady state
+const WARMUP_MS = Number(values.warmup) * 1000;
 
 type Split = Map<string, number>;
 
@@ -55,7 +60,7 @@ async function measure(start: () => ChildProcess[], graceful: boolean): Promise<
 
 const dir = mkdtempSync(path.join(tmpdir(), 'openkvs-bench-relay-'));
 console.log('encoding the camera file once (1080p30, 4 Mbit/s, 2-s GOPs, AAC)...');
-const file = encodeCamera(dir, { size: '1920x1080', bitrate: '4M', fps: 30, seconds: SECONDS + 20 });
+const file = encodeCamera(dir, { size: '1920x1080', bitrate: '4M', fps: 30, seconds: SECONDS + WARMUP_MS / 1000 + 20 });
 const rtsp = await startRtspServer(file);
 const server = await startOpenkvs(path.join(dir, 'data'));
 const { endpoint } = server;
@@ -102,7 +107,7 @@ try {
 }
 const total = (s: Split) => [...s.values()].reduce((a, b) => a + b, 0);
 const base = median(results.get(producers.at(-1)!.name)!.map(total));
-console.log(`\none 1080p30 4 Mbit/s H.264+AAC RTSP camera, ${SECONDS} s per measure, median of ${RUNS} runs (CPU % of one core, producer processes only); load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}\n`);
+console.log(`\none 1080p30 4 Mbit/s H.264+AAC RTSP camera, ${SECONDS} s per measure after ${values.warmup} s, median of ${RUNS} runs (CPU % of one core, producer processes only); load average ${Math.min(...loads).toFixed(1)}–${Math.max(...loads).toFixed(1)}\n`);
 console.log('| producer | CPU % | of which node | of which ffmpeg | × ffmpeg alone |\n|---|---|---|---|---|');
 for (const p of producers) {
   const runs = results.get(p.name)!;

@@ -14,8 +14,20 @@
  *       create: true                   # CreateStream first unless it exists
  */
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
+import { createRequire } from 'node:module';
 import type { RelayOptions } from './relay.js';
+
+/**
+ * `yaml` is required when a config file is read, not imported with this module: a single-camera
+ * `openkvs relay` never reads one, and the library's 0.75 MB of heap is what pushed that
+ * process's old generation past the 8 MB at which V8 starts incremental marking, i.e. a full
+ * GC every ~10 s (bench/README.md, relay.js). Its `node` export is CommonJS, so require() keeps
+ * loadRelaysConfig synchronous.
+ */
+function parseYaml(text: string): unknown {
+  const { parse } = createRequire(import.meta.url)('yaml') as typeof import('yaml');
+  return parse(text);
+}
 
 export class RelayConfigError extends Error {}
 
@@ -24,7 +36,7 @@ const KEYS = new Set(['name', 'stream', 'source', 'endpoint', 'region', 'rtsp-tr
 export function loadRelaysConfig(file: string, defaults: { endpoint: string; parseDuration: (text: string, what: string) => number }): RelayOptions[] {
   let doc: unknown;
   try {
-    doc = parse(readFileSync(file, 'utf8'));
+    doc = parseYaml(readFileSync(file, 'utf8'));
   } catch (err) {
     throw new RelayConfigError(`${file}: ${(err as Error).message}`);
   }

@@ -1,5 +1,6 @@
 /** relays.yaml (src/relay/config.ts): entries with their defaults, options, and plain refusals. */
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
 import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -8,6 +9,18 @@ import { parseDuration } from '../../../src/commands/relay.js';
 import { loadRelaysConfig, RelayConfigError } from '../../../src/relay/config.js';
 
 describe('relays.yaml', () => {
+  // A single-camera relay must not carry yaml's heap (src/relay/config.ts): the modules
+  // `openkvs relay` imports, in a fresh process, leave it unloaded until a config file is read.
+  test('the relay modules do not load yaml until a relays.yaml is read', () => {
+    const modules = ['../../../src/commands/relay.js', '../../../src/relay/relay.js', '../../../src/relay/config.js'].map((m) => new URL(m, import.meta.url).href);
+    const script = `
+      import { createRequire } from 'node:module';
+      for (const m of ${JSON.stringify(modules)}) await import(m);
+      const loaded = Object.keys(createRequire(import.meta.url).cache).some((k) => k.includes('/node_modules/yaml/'));
+      process.stdout.write(String(loaded));`;
+    assert.equal(execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }), 'false');
+  });
+
   let dir = '';
   before(async () => (dir = await mkdtemp(path.join(tmpdir(), 'openkvs-relays-config-'))));
   after(async () => rm(dir, { recursive: true, force: true }));
