@@ -1,4 +1,4 @@
-import cluster, { type Worker } from 'node:cluster';
+import type { Worker } from 'node:cluster';
 import type { IdleTimings } from '../ingest/ingest-service.js';
 import type { ServerOptions } from '../config.js';
 import type { WireMessage, MessageEnd } from './rpc.js';
@@ -42,8 +42,4 @@ export function primaryEnd(): MessageEnd {
     },
     onMessage: (listener) => process.on('message', (message: WireMessage) => listener(message)),
   };
-}
-
-export function isWorkerProcess(): boolean {
-  return cluster.isWorker;
 }

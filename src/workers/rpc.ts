@@ -48,7 +48,7 @@ export class RpcClient {
 
   /** The other side is gone: every call waiting, and every later one, fails. */
   disconnected(): void {
-    this.gone = new Error('the storage process is gone');
+    this.gone = new Error('the process at the other end of the channel is gone');
     for (const { reject } of this.waiting.values()) reject(this.gone);
     this.waiting.clear();
   }

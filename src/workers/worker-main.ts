@@ -1,6 +1,7 @@
 /**
  * A worker process of `serve --workers N` (forked by primary.ts through node:cluster): HTTP, every
- * API operation and PutMedia up to a complete fragment, on the port the primary shares out.
+ * API operation and PutMedia, appending fragments to its own segment series, on the port the
+ * primary shares out.
  */
 import type { RelayView } from '../api/openkvs/list-relays.js';
 import { startServer, type OpenKvsServer } from '../server.js';

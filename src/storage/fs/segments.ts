@@ -203,7 +203,7 @@ export class SegmentAppender {
     }
     const dir = join(this.root, ...series.split('/'));
     let deleted = 0;
-    for (const entry of await readdirIfExists(dir, { withFileTypes: true })) {
+    for (const entry of await readdirIfExists(dir)) {
       // A series nested in it (`serve --workers`: each worker appends a stream's fragments to one of its own) goes too.
       if (entry.isDirectory()) deleted += await this.removeSeries(`${series}/${entry.name}`);
       else if (isSegmentName(entry.name) && (await unlinkIfExists(join(dir, entry.name)))) deleted += 1;
@@ -345,18 +345,16 @@ async function createSegment(dir: string, path: string): Promise<FileHandle> {
 /** The highest sequence number among the segment files in `dir`, or undefined when there are none. */
 async function newestSegment(dir: string): Promise<number | undefined> {
   let newest: number | undefined;
-  for (const name of await readdirIfExists(dir)) {
+  for (const { name } of await readdirIfExists(dir)) {
     const digits = SEGMENT_NAME.exec(name)?.[1];
     if (digits !== undefined) newest = Math.max(newest ?? 0, Number(digits));
   }
   return newest;
 }
 
-async function readdirIfExists(dir: string): Promise<string[]>;
-async function readdirIfExists(dir: string, options: { withFileTypes: true }): Promise<Dirent[]>;
-async function readdirIfExists(dir: string, options?: { withFileTypes: true }): Promise<string[] | Dirent[]> {
+async function readdirIfExists(dir: string): Promise<Dirent[]> {
   try {
-    return options ? await readdir(dir, options) : await readdir(dir);
+    return await readdir(dir, { withFileTypes: true });
   } catch (err) {
     if (isMissing(err)) return [];
     throw err;
