@@ -88,7 +88,7 @@ export interface PlayerEvent {
   readonly detail?: unknown;
 }
 
-/** The video element showed pictures of this size from this position on ('resize' events). */
+/** The video element showed pictures of this size from this position on (its first presented frame, or the 'resize' event without requestVideoFrameCallback). */
 export interface VideoSize {
   readonly at: number;
   readonly currentTime: number;

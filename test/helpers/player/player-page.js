@@ -33,14 +33,31 @@
     for (const name of ['loadedmetadata', 'canplay', 'playing', 'waiting', 'stalled', 'seeking', 'seeked', 'pause', 'ended']) {
       video.addEventListener(name, () => note('video', name, { currentTime: video.currentTime }));
     }
+    const framesSeen = watchPresentedFrames();
     video.addEventListener('resize', () => {
-      sizes.push({ at: since(), currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight });
+      if (!framesSeen) sizes.push({ at: since(), currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight });
       note('video', 'resize', { currentTime: video.currentTime, width: video.videoWidth, height: video.videoHeight });
     });
     video.addEventListener('error', () => {
       const error = video.error;
       fail('video', MEDIA_ERROR_NAMES[error?.code ?? 0] || 'error', true, { message: error?.message });
     });
+  }
+
+  // A size change at the media time of the first frame shown in it. The 'resize' event's
+  // currentTime is read when the event runs, which on a loaded machine at 4x is up to a second
+  // later; a presented frame carries its own position.
+  function watchPresentedFrames() {
+    if (typeof video.requestVideoFrameCallback !== 'function') return false;
+    const onFrame = (_now, frame) => {
+      const last = sizes[sizes.length - 1];
+      if (!last || last.width !== frame.width || last.height !== frame.height) {
+        sizes.push({ at: since(), currentTime: frame.mediaTime, width: frame.width, height: frame.height });
+      }
+      video.requestVideoFrameCallback(onFrame);
+    };
+    video.requestVideoFrameCallback(onFrame);
+    return true;
   }
 
   function watchPage() {
