@@ -46,7 +46,12 @@ async function workerPorts(dir: string) {
   const [primarySide, workerSide] = channelPair();
   host.attach(primarySide, new Map());
   const ports = remoteStorage(new RpcClient(workerSide), workerSide, FsBlobStore.openBeside(join(dir, 'blobs'), { segmentBytes: SEGMENT_BYTES }), 0);
-  return { ...ports, close: () => host.close() };
+  // The worker's own segment handles close with its blob store, as a worker's do when it stops.
+  const close = async () => {
+    await ports.blobs.close();
+    await host.close();
+  };
+  return { ...ports, close };
 }
 
 function fixture<S>(pick: (ports: Awaited<ReturnType<typeof workerPorts>>) => S) {
