@@ -26,8 +26,8 @@ const DEFAULT_RECHECK_MS = 25;
 /** What a resumed session is expected to read before the budget next looks: one socket read. */
 const RESUME_ALLOWANCE_BYTES = 64 * 1024;
 /**
- * Spent, sessions throttled, and nothing given back for this long: the fragments being assembled
- * fill the budget and none can finish. Newest sessions are shed until they fit.
+ * The fragments being assembled alone fill the budget, sessions are throttled, and nothing has
+ * been given back for this long: none of them can finish. Newest sessions are shed until they fit.
  */
 const STUCK_MS = 1_000;
 /** Throttling is logged at most this often (with counts), so an overloaded server does not flood its log. */
@@ -51,14 +51,19 @@ const LOG_INTERVAL_MS = 10_000;
  *   budget (more cameras than it holds), waiting would never end: once nothing has been given
  *   back for STUCK_MS, the newest throttled sessions are shed (ERROR ack) until the rest fit. The
  *   longest-open keep being served.
- * A session throttled `throttleTimeoutMs` without a break is shed too, the one holding the most
- * first, so no producer is held back without word for longer than KVS's timeouts allow.
+ * A session throttled `throttleTimeoutMs` without a break is shed too, the ones holding the most
+ * first and only as many as the others need to read again, so no producer is held back without
+ * word for longer than KVS's timeouts allow.
  */
 export class IngestBudget {
   readonly limitBytes: number;
   private held = 0;
+  /** Part of `held`: complete fragments handed to the committer, which give themselves back. */
+  private committing = 0;
   private readonly open = new Set<BudgetAccount>();
   private readonly throttled = new Set<BudgetAccount>();
+  /** Shed sessions whose fragment in progress is not given back yet (its slabs are released a little later). */
+  private readonly returning = new Set<BudgetAccount>();
   private timer: NodeJS.Timeout | undefined;
   private readonly throttleTimeoutMs: number;
   private readonly recheckMs: number;
@@ -97,6 +102,11 @@ export class IngestBudget {
   change(bytes: number): void {
     this.held += bytes;
     if (bytes < 0) this.lastGivenBackMs = Date.now();
+  }
+
+  /** @internal BudgetAccount's bookkeeping. */
+  changeCommitting(bytes: number): void {
+    this.committing += bytes;
   }
 
   /** Whether the session may read more of its socket now. */
@@ -157,11 +167,16 @@ export class IngestBudget {
     this.stopTimerIfIdle();
   }
 
-  /** Fragments being assembled fill the budget: the newest throttled sessions go until the rest fit. */
+  /**
+   * Fragments being assembled fill the budget: the newest throttled sessions go until the rest
+   * fit. Fragments waiting for a slow disk do not count: they give themselves back, and a disk that
+   * never answers is the throttle timeout's case.
+   */
   private shedStuck(now: number): void {
-    if (this.throttled.size === 0 || this.held < this.limitBytes * SOFT_SHARE || now - this.lastGivenBackMs < STUCK_MS) return;
+    const assembling = this.held - this.committing - this.returningBytes();
+    if (this.throttled.size === 0 || assembling < this.limitBytes * SOFT_SHARE || now - this.lastGivenBackMs < STUCK_MS) return;
     const newestFirst = [...this.throttled].sort((a, b) => b.seq - a.seq);
-    let projected = this.held;
+    let projected = assembling;
     for (const account of newestFirst) {
       if (projected < this.limitBytes * SOFT_SHARE) break;
       // What shedding gives back at once: the fragment being assembled and the read-ahead.
@@ -171,14 +186,30 @@ export class IngestBudget {
     this.lastGivenBackMs = now;
   }
 
-  /** A session throttled for too long without a break goes, the one holding the most first (one per recheck). */
+  /**
+   * Sessions throttled for too long without a break go, the one holding the most first, until
+   * what they and earlier sheds give back lets the others read. When bytes waiting for the disk
+   * are what holds everyone back, shedding frees nothing soon, and every starved session goes.
+   */
   private shedStarved(now: number): void {
-    let victim: BudgetAccount | undefined;
-    for (const account of this.throttled) {
-      if (now - account.throttledSinceMs < this.throttleTimeoutMs) continue;
-      if (!victim || account.heldBytes > victim.heldBytes) victim = account;
+    const starved = [...this.throttled].filter((account) => now - account.throttledSinceMs >= this.throttleTimeoutMs);
+    let projected = this.held - this.returningBytes();
+    for (const account of starved.sort((a, b) => b.heldBytes - a.heldBytes)) {
+      if (projected < this.limitBytes * SOFT_SHARE) break;
+      projected -= account.heldBytes - account.committingBytes;
+      this.shedAccount(account, now, 'throttled by the ingest memory budget for too long');
     }
-    if (victim) this.shedAccount(victim, now, 'throttled by the ingest memory budget for too long');
+  }
+
+  /** What shed sessions are still to give back: counted as free when deciding whether to shed more. */
+  private returningBytes(): number {
+    let bytes = 0;
+    for (const account of this.returning) {
+      const back = account.heldBytes - account.committingBytes;
+      if (back > 0) bytes += back;
+      else this.returning.delete(account);
+    }
+    return bytes;
   }
 
   private shedAccount(account: BudgetAccount, now: number, reason: string): void {
@@ -188,6 +219,7 @@ export class IngestBudget {
       'PutMedia session shed: ERROR ack 5000 INTERNAL_ERROR',
     );
     this.close(account);
+    this.returning.add(account);
     account.shedNow();
   }
 
@@ -229,11 +261,13 @@ export class BudgetAccount {
   /** A complete fragment of `bytes` went to the committer. */
   committing(bytes: number): void {
     this.backlog += bytes;
+    this.budget.changeCommitting(bytes);
   }
 
   /** ...and is durable (or failed): its bytes are given back with `remove` as its slabs are released. */
   committed(bytes: number): void {
     this.backlog -= bytes;
+    this.budget.changeCommitting(-bytes);
   }
 
   add(bytes: number): void {

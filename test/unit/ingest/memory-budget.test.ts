@@ -53,6 +53,25 @@ describe('IngestBudget', () => {
     assert.equal(budget.shed, 1);
   });
 
+  test('complete fragments waiting for a slow disk fill the budget for over a second: nobody is shed before the throttle timeout', async () => {
+    const { budget, shed, open } = setup(1024, 1_500);
+    const accounts = ['old', 'new'].map(open);
+    accounts.forEach((account) => {
+      account.add(512 * KB);
+      account.committing(400 * KB);
+      account.throttle(() => {});
+    });
+    await new Promise((r) => setTimeout(r, 1_200));
+    assert.deepEqual(shed, [], 'the disk gives the bytes back in time');
+    // The disk answers: both resume, nobody shed.
+    accounts.forEach((account) => {
+      account.committed(400 * KB);
+      account.remove(400 * KB);
+    });
+    await until(() => budget.throttledSessions === 0, 'both to resume');
+    assert.deepEqual(shed, []);
+  });
+
   test('throttled sessions resume once bytes are given back, longest-open first, as many as the room allows', async () => {
     const { budget, open } = setup(1024);
     const accounts = ['a', 'b', 'c'].map(open);
@@ -89,6 +108,9 @@ describe('IngestBudget', () => {
     b.throttle(() => {});
     await until(() => shed.length >= 1, 'a shed');
     assert.equal(shed[0], 'b', 'the session holding the most goes first');
+    // "a" is starved too, but what "b" is about to give back is room enough for it.
+    await new Promise((r) => setTimeout(r, 100));
+    assert.deepEqual(shed, ['b'], 'a second session is not shed while the first one\'s bytes are on their way back');
     assert.equal(budget.shed, 1);
     // Its bytes go back as its slabs are released; once they are, the other may read again.
     b.remove(724 * KB);
