@@ -30,7 +30,11 @@ export interface ReadOptions {
 export interface BlobStore {
   /** Stores the object; resolves only once the bytes are on stable storage. Replaces an existing object. */
   put(key: string, data: Uint8Array | AsyncIterable<Uint8Array>): Promise<void>;
-  /** Streams the object, or a byte range of it; rejects with BlobNotFoundError for a missing key. */
+  /**
+   * Streams the object, or a byte range of it; rejects with BlobNotFoundError for a missing key.
+   * What the read holds open is let go when the chunks are read to the end or their iterator's
+   * return() is called, even before the first chunk (releasing-chunks.ts).
+   */
   get(key: string, range?: ByteRange, options?: ReadOptions): Promise<AsyncIterable<Uint8Array>>;
   /** The object's size in bytes, or undefined when it does not exist. */
   size(key: string): Promise<number | undefined>;

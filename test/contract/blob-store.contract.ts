@@ -1,5 +1,6 @@
 import { beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
+import { existsSync, readdirSync } from 'node:fs';
 import { contractHarness, type Harness as ContractHarness, type StoreFixture } from './harness.js';
 import type { BlobLocation } from '../../src/domain/fragment.js';
 import { BlobNotFoundError, InvalidBlobKeyError, type BlobStore } from '../../src/storage/blob-store.js';
@@ -131,6 +132,21 @@ function rangeTests(h: Harness): void {
       await h.store.put('r/big', big);
       const read = await readAll(await h.store.get('r/big', { start: 123, end: 3_400_001 }, { reuseChunks: true }));
       assert.ok(read.equals(big.subarray(123, 3_400_001)));
+    });
+
+    test('chunks given up before the first one let go of what the read opened (a file, a connection)', async (ctx) => {
+      if (!existsSync('/proc/self/fd')) return ctx.skip('counts the open descriptors in /proc/self/fd');
+      const openDescriptors = () => readdirSync('/proc/self/fd').length;
+      await getBytes(h.store, 'r/obj'); // a connection pool opens its first socket
+      const before = openDescriptors();
+      for (let i = 0; i < 20; i++) {
+        const chunks = await h.store.get('r/obj', { start: 0, end: 600 }, { reuseChunks: i % 2 === 0 });
+        await chunks[Symbol.asyncIterator]().return?.();
+      }
+      // Files close and sockets end asynchronously.
+      const deadline = Date.now() + 5_000;
+      while (openDescriptors() > before + 2 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+      assert.ok(openDescriptors() <= before + 2, `${openDescriptors() - before} descriptors more than before 20 reads given up`);
     });
 
     test('an empty range gives no bytes, even at the end', async () => {

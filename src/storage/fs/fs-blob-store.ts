@@ -12,6 +12,7 @@ import {
 } from '../blob-store.js';
 import { fsyncDirectory, isMissing, mkdirDurably, readEntries, walkFiles } from './fs-util.js';
 import { DEFAULT_SEGMENT_OPTIONS, isSegmentName, SegmentAppender, type SegmentOptions } from './segments.js';
+import { releasingChunks } from '../releasing-chunks.js';
 
 /**
  * Temp files carry a '~', which no key segment may contain, so they can never collide with an
@@ -102,8 +103,9 @@ export class FsBlobStore implements BlobStore {
       // the same object even if a put replaces it meanwhile. createReadStream's end is inclusive.
       // Large chunks make long sequential reads (GetClip, segments) cheap; a read allocates no
       // more than what is left of the range, so small ranges stay small.
-      if (options.reuseChunks) return readIntoTwoBuffers(key, handle, start, end);
-      return handle.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK_BYTES });
+      if (options.reuseChunks) return releasingChunks(readIntoTwoBuffers(key, handle, start, end), () => handle.close());
+      const stream = handle.createReadStream({ start, end: end - 1, highWaterMark: READ_CHUNK_BYTES });
+      return releasingChunks(stream, () => stream.destroy());
     } catch (err) {
       await handle.close();
       throw err;
@@ -223,7 +225,8 @@ function checkRange(key: string, start: number, end: number, size: number): void
 /**
  * [start, end) of the open file in chunks read alternately into two buffers: while the caller
  * writes one chunk out, the next is read into the other (ReadOptions.reuseChunks says when the
- * caller is done with a chunk). Closes the file when done, failed or abandoned.
+ * caller is done with a chunk). Closes the file when done, failed or given up once started
+ * (releasingChunks covers being given up before).
  */
 async function* readIntoTwoBuffers(key: string, handle: FileHandle, start: number, end: number): AsyncGenerator<Uint8Array> {
   const size = Math.min(READ_CHUNK_BYTES, end - start);

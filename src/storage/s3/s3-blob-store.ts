@@ -18,6 +18,7 @@ import {
 import { AppendKeys, isAppendedKey } from './append-keys.js';
 import { trimAppendedObjects, type ListedObject } from './recovery.js';
 import { reportingUnavailability } from '../unavailable.js';
+import { releasingChunks } from '../releasing-chunks.js';
 import { isS3Unavailable, statusOf } from './s3-errors.js';
 import { DEFAULT_S3_REQUEST_TIMEOUT_MS, parseS3Url, type S3Location, type S3Options } from './s3-options.js';
 import { PART_BYTES, putBuffer, putStream, type ObjectRef } from './upload.js';
@@ -232,7 +233,8 @@ export class S3BlobStore implements BlobStore {
         throw err;
       }
     }
-    return body;
+    // Given up unread, the body must still let go of its connection.
+    return releasingChunks(body, () => body.destroy?.());
   }
 
   private async existingSize(key: string): Promise<number> {
