@@ -69,6 +69,8 @@ export class ServerFactory {
       server,
       dispose: async () => {
         await server.stop();
+        const warnings = warningLines(server.lines);
+        if (warnings !== '') console.log(`    server log, warnings and errors: ${warnings}`);
         await Promise.all([rm(dataDir, { recursive: true, force: true }), cleanStorage()]);
       },
     };
@@ -79,6 +81,22 @@ export class ServerFactory {
     const { postgres, ceph } = await this.cluster;
     await Promise.all([postgres.stop(), ceph.stop()]);
   }
+}
+
+/** The server's warnings and errors (pino level 40 and up), by message and error, with counts. */
+function warningLines(lines: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const line of lines) {
+    try {
+      const entry = JSON.parse(line) as { level?: number; msg?: string; err?: { message?: string } };
+      if ((entry.level ?? 0) < 40) continue;
+      const what = `${entry.msg ?? ''}${entry.err?.message ? `: ${entry.err.message}` : ''}`;
+      counts.set(what, (counts.get(what) ?? 0) + 1);
+    } catch {
+      // Not a log line.
+    }
+  }
+  return [...counts].map(([what, n]) => `${n} × ${what}`).join('; ');
 }
 
 async function startClusterServices(): Promise<ClusterServices> {
