@@ -50,6 +50,9 @@ const { values: args } = parseArgs({
     dir: { type: 'string' },
   },
 });
+// Benchmarks talk to loopback only. With no AWS credentials set, the credential chain of the
+// PutMedia client ends by asking EC2 instance metadata (169.254.169.254).
+process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
 const CLI = path.join(REPO_ROOT, 'bin/openkvs.cjs');
 /** The fixture whose EBML header, Info and Tracks (H.264 + AAC, unknown-size Segment) every generated stream uses. */
 const HEADER_FIXTURE = path.join(REPO_ROOT, 'test/fixtures/h264-unknown-size.mkv');

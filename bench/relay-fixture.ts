@@ -8,6 +8,10 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+// Benchmarks talk to loopback only. With no AWS credentials set, the credential chain of the
+// relays' PutMedia client ends by asking EC2 instance metadata (169.254.169.254).
+process.env['AWS_EC2_METADATA_DISABLED'] = 'true';
+
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 export const CLI = path.join(ROOT, 'bin/openkvs.cjs');
 const TICK = 100; // USER_HZ on Linux

@@ -65,14 +65,19 @@ function encodePart(part: (typeof PARTS)[number], codec: 'h264' | 'h265', file: 
   ]);
 }
 
-/** The three parts PutMedia'd to `stream`, each at once (faster than real time), producer timestamps explicit. */
+/**
+ * The three parts PutMedia'd to `stream` one right after the other, each at once (faster than real
+ * time), producer timestamps explicit. All are encoded first: encoding between them put a
+ * load-dependent pause of about a fragment's length between two parts' server timestamps.
+ */
 async function sendParts(stream: string, codec: 'h264' | 'h265'): Promise<void> {
   await createStream(kvs, stream);
-  for (const [i, part] of PARTS.entries()) {
+  const files = PARTS.map((part, i) => {
     const file = path.join(dir, `${stream}-${i}.mkv`);
     encodePart(part, codec, file);
-    await putDocument(kvs, stream, readFileSync(file), part.startMs / 1000);
-  }
+    return file;
+  });
+  for (const [i, part] of PARTS.entries()) await putDocument(kvs, stream, readFileSync(files[i]!), part.startMs / 1000);
 }
 
 before(async () => {
@@ -178,10 +183,13 @@ describe('chromium plays a stream with gaps and size changes, uploaded faster th
 
 /**
  * Decoded frames (framecrc lines) and ffmpeg's error output for an input ffmpeg can open. Run
- * asynchronously: for a URL, ffmpeg reads from the server living in this very process.
+ * asynchronously: for a URL, ffmpeg reads from the server living in this very process. Every
+ * decoded frame is written (`-fps_mode passthrough`): with SERVER_TIMESTAMP each HLS segment
+ * starts where its fragment arrived, and where that overlaps the previous one by less than
+ * ffmpeg's 100-ms discontinuity threshold, its default output sync dropped the frame behind.
  */
 async function decode(input: string): Promise<{ frames: number; errors: string; widths: number[] }> {
-  const run = await runTool(FFMPEG, ['-v', 'error', '-i', input, '-map', '0:v:0', '-f', 'framecrc', '-']);
+  const run = await runTool(FFMPEG, ['-v', 'error', '-i', input, '-map', '0:v:0', '-fps_mode', 'passthrough', '-f', 'framecrc', '-']);
   const frames = run.stdout.split('\n').filter((l) => l !== '' && !l.startsWith('#')).length;
   const probe = await runTool(FFPROBE, ['-v', 'error', '-select_streams', 'v:0', '-show_entries', 'stream=width', '-of', 'csv=p=0', input]);
   return { frames, errors: `${run.code === 0 ? '' : `exit ${run.code} `}${run.stderr.trim()}`, widths: probe.stdout.trim().split('\n').map(Number) };
