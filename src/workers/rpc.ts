@@ -1,3 +1,5 @@
+import * as domainErrors from '../domain/errors.js';
+import { ApiError } from '../domain/errors.js';
 import { BlobNotFoundError, InvalidBlobKeyError } from '../storage/blob-store.js';
 
 /**
@@ -86,6 +88,7 @@ async function invoke(target: CallTarget | undefined, method: string, args: read
 
 function wireError(err: unknown): WireError {
   if (err instanceof BlobNotFoundError || err instanceof InvalidBlobKeyError) return { name: err.constructor.name, message: err.message, key: err.key };
+  if (err instanceof ApiError) return { name: err.code, message: err.message };
   if (err instanceof Error) return { name: err.name, message: err.message };
   return { name: 'Error', message: String(err) };
 }
@@ -96,7 +99,19 @@ function rebuildError(error: WireError): Error {
   if (error.name === 'InvalidBlobKeyError') return new InvalidBlobKeyError(error.key ?? '');
   if (error.name === 'RangeError') return new RangeError(error.message);
   if (error.name === 'TypeError') return new TypeError(error.message);
+  const ApiErrorClass = API_ERRORS.get(error.name);
+  if (ApiErrorClass) return new ApiErrorClass(error.message);
   const rebuilt = new Error(error.message);
   rebuilt.name = error.name;
   return rebuilt;
+}
+
+/**
+ * The AWS errors by name. One a storage call throws in the other process must come back as itself:
+ * a backend outage's ServiceUnavailableException is answered 503 (which SDKs retry) and acked
+ * 5001 ARCHIVAL_ERROR only when callers recognise it with instanceof.
+ */
+const API_ERRORS = new Map<string, new (message: string) => ApiError>();
+for (const [name, value] of Object.entries(domainErrors) as [string, unknown][]) {
+  if (typeof value === 'function' && value.prototype instanceof ApiError) API_ERRORS.set(name, value as new (message: string) => ApiError);
 }
