@@ -24,8 +24,17 @@ const BLOB_SCHEMES = ['file://', 's3://'];
 export async function openIndexStore(url: string): Promise<IndexStore> {
   const scheme = schemeOf(url);
   if (scheme === 'sqlite') return SqliteIndexStore.open(pathAfterScheme(url, scheme));
-  if (scheme === 'postgres' || scheme === 'postgresql') return PostgresIndexStore.open(url);
+  if (isPostgresScheme(scheme)) return PostgresIndexStore.open(url);
   throw unsupported('index store', scheme, INDEX_SCHEMES);
+}
+
+/** Whether the index is PostgreSQL (shared by the nodes of a cluster) rather than an embedded SQLite file. */
+export function isSharedIndex(indexUrl: string): boolean {
+  return isPostgresScheme(schemeOf(indexUrl));
+}
+
+function isPostgresScheme(scheme: string | undefined): boolean {
+  return scheme === 'postgres' || scheme === 'postgresql';
 }
 
 /**
@@ -33,8 +42,7 @@ export async function openIndexStore(url: string): Promise<IndexStore> {
  * the index is shared, in memory otherwise.
  */
 export async function openFragmentFeed(indexUrl: string, log: Logger): Promise<FragmentFeed> {
-  const scheme = schemeOf(indexUrl);
-  if (scheme === 'postgres' || scheme === 'postgresql') return PgFragmentFeed.open(indexUrl, log);
+  if (isSharedIndex(indexUrl)) return PgFragmentFeed.open(indexUrl, log);
   return new LocalFragmentFeed();
 }
 

@@ -6,7 +6,7 @@ import { ConfigError, type ServerOptions } from '../config.js';
 import { loadSessionSecret, openStorage, readCredentials, type OpenKvsServer, type ServerDeps } from '../server.js';
 import { FragmentNumberAllocator } from '../ingest/fragment-numbers.js';
 import type { IndexStore } from '../storage/index-store.js';
-import { openIndexStore, redactStorageUrl } from '../storage/open.js';
+import { isSharedIndex, openIndexStore, redactStorageUrl } from '../storage/open.js';
 import { systemClock } from '../util/clock.js';
 import { createLogger, type Logger } from '../util/logger.js';
 import { NOTE, workerEnd, type RelayStatusNote, type WorkerStart } from './processes.js';
@@ -41,7 +41,7 @@ export async function startWorkers(options: ServerOptions, deps: ServerDeps = {}
   let keyIds = options.credentialsFile === undefined ? [] : readCredentials(options.credentialsFile).map((k) => k.accessKeyId);
   // Resolved here once: workers creating a secret in the data dir at the same moment would each keep another.
   const sessionSecret = (await loadSessionSecret(options)).toString('hex');
-  const embedded = !/^postgres(ql)?:\/\//i.test(options.indexUrl);
+  const embedded = !isSharedIndex(options.indexUrl);
   let host: StorageHost | undefined;
   // Every worker's fragments are numbered here, so two sessions of one stream on two workers get
   // numbers increasing in arrival order (on PostgreSQL too: per-worker blocks would interleave).

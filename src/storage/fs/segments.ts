@@ -1,9 +1,8 @@
-import type { Dirent } from 'node:fs';
-import { constants, open, readdir, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
+import { constants, open, rmdir, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import type { BlobLocation } from '../../domain/fragment.js';
 import { InvalidBlobKeyError, isValidBlobKey } from '../blob-store.js';
-import { fsyncDirectory, isMissing, mkdirDurably, walkFiles } from './fs-util.js';
+import { fsyncDirectory, isMissing, mkdirDurably, readEntries, walkFiles } from './fs-util.js';
 
 /**
  * Append-only segment files, the filesystem BlobStore's answer to `append` (DESIGN §4): a series
@@ -203,7 +202,7 @@ export class SegmentAppender {
     }
     const dir = join(this.root, ...series.split('/'));
     let deleted = 0;
-    for (const entry of await readdirIfExists(dir)) {
+    for (const entry of await readEntries(dir)) {
       // A series nested in it (`serve --workers`: each worker appends a stream's fragments to one of its own) goes too.
       if (entry.isDirectory()) deleted += await this.removeSeries(`${series}/${entry.name}`);
       else if (isSegmentName(entry.name) && (await unlinkIfExists(join(dir, entry.name)))) deleted += 1;
@@ -345,20 +344,11 @@ async function createSegment(dir: string, path: string): Promise<FileHandle> {
 /** The highest sequence number among the segment files in `dir`, or undefined when there are none. */
 async function newestSegment(dir: string): Promise<number | undefined> {
   let newest: number | undefined;
-  for (const { name } of await readdirIfExists(dir)) {
+  for (const { name } of await readEntries(dir)) {
     const digits = SEGMENT_NAME.exec(name)?.[1];
     if (digits !== undefined) newest = Math.max(newest ?? 0, Number(digits));
   }
   return newest;
-}
-
-async function readdirIfExists(dir: string): Promise<Dirent[]> {
-  try {
-    return await readdir(dir, { withFileTypes: true });
-  } catch (err) {
-    if (isMissing(err)) return [];
-    throw err;
-  }
 }
 
 /** Unlinks `path`; false when there was nothing to unlink. */
