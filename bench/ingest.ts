@@ -40,6 +40,7 @@ import { MatroskaId as Id } from '../src/formats/matroska/ids.js';
 import { elementHeader, uintElement } from '../src/formats/matroska/writer.js';
 import { prng, randomBytes, streamHeader } from '../test/helpers/synthetic-mkv.js';
 import { parseBackends, ServerFactory, type Backend } from './server-backends.js';
+import { processTree } from './proc-tree.js';
 import { median, percentile } from './stats.js';
 
 const { values: args } = parseArgs({
@@ -251,16 +252,6 @@ function procStat(pid: number): { cpuTicks: number; rssKb: number; hwmKb: number
     // Each process's own peak, summed: an upper bound on the peak of the sum.
     hwmKb: all.reduce((sum, p) => sum + p.hwmKb, 0),
   };
-}
-
-function processTree(pid: number): number[] {
-  let children: number[] = [];
-  try {
-    children = readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  } catch {
-    // Gone meanwhile.
-  }
-  return [pid, ...children.flatMap(processTree)];
 }
 
 function oneProcStat(pid: number): { cpuTicks: number; rssKb: number; hwmKb: number } {

@@ -7,6 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processTree } from './proc-tree.js';
 
 // Benchmarks talk to loopback only. With no AWS credentials set, the credential chain of the
 // relays' PutMedia client ends by asking EC2 instance metadata (169.254.169.254).
@@ -17,29 +18,18 @@ export const CLI = path.join(ROOT, 'bin/openkvs.cjs');
 const TICK = 100; // USER_HZ on Linux
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
-function childrenOf(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(' ').filter(Boolean).map(Number);
-  } catch {
-    return [];
-  }
-}
-
 /** utime + stime (seconds) of a process and its live descendants, by command name (node, ffmpeg, ...). */
 export function cpuByCommand(pid: number): Map<string, number> {
   const out = new Map<string, number>();
-  const stack = [pid];
-  while (stack.length > 0) {
-    const p = stack.pop()!;
+  for (const p of processTree(pid)) {
     try {
       const stat = readFileSync(`/proc/${p}/stat`, 'utf8');
       const comm = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
       const fields = stat.slice(stat.lastIndexOf(') ') + 2).split(' ');
       out.set(comm, (out.get(comm) ?? 0) + (Number(fields[11]) + Number(fields[12])) / TICK);
     } catch {
-      continue;
+      // Gone meanwhile.
     }
-    stack.push(...childrenOf(p));
   }
   return out;
 }
@@ -61,18 +51,7 @@ export function memoryMb(pid: number): { rss: number; peak: number } {
 
 /** RSS of the process and its descendants (MB): a relay process and its ffmpeg children. */
 export function treeRssMb(pid: number): number {
-  return [pid, ...allDescendants(pid)].reduce((n, p) => n + memoryMb(p).rss, 0);
-}
-
-function allDescendants(pid: number): number[] {
-  const out: number[] = [];
-  const stack = childrenOf(pid);
-  while (stack.length > 0) {
-    const p = stack.pop()!;
-    out.push(p);
-    stack.push(...childrenOf(p));
-  }
-  return out;
+  return processTree(pid).reduce((n, p) => n + memoryMb(p).rss, 0);
 }
 
 export interface CameraFile {
