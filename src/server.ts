@@ -31,6 +31,7 @@ import { recoverUnreferencedBytes } from './storage/recover.js';
 import { systemClock, type Clock } from './util/clock.js';
 import { createLogger, type Logger } from './util/logger.js';
 import { KvsMetrics } from './util/metrics.js';
+import { settleWithin } from './util/settle-within.js';
 
 export type { ServerOptions } from './config.js';
 export { resolveOptions } from './config.js';
@@ -224,26 +225,11 @@ async function shutdown(http: Server, app: AppContext, sweeper: Sweeper): Promis
   await sweeper.stop();
   const closed = new Promise<void>((resolve) => http.close(() => resolve()));
   http.closeIdleConnections();
-  if (!(await within(app.ingest.sessions.stopAll(), deadline))) app.log.warn('PutMedia sessions did not end in time; their connections are cut');
+  if ((await settleWithin(deadline - Date.now(), app.ingest.sessions.stopAll())) === 'timeout') app.log.warn('PutMedia sessions did not end in time; their connections are cut');
   const force = setTimeout(() => http.closeAllConnections(), STOP_CONNECTIONS_MS);
   await closed;
   clearTimeout(force);
-  if (!(await within(app.ingest.drain(), deadline))) app.log.warn('fragments still committing at stop; storage is closed under them');
+  if ((await settleWithin(deadline - Date.now(), app.ingest.drain())) === 'timeout') app.log.warn('fragments still committing at stop; storage is closed under them');
   await Promise.all([app.index.close(), app.blobs.close(), app.feed.close(), app.stills.close()]);
   app.log.info('openkvs stopped');
-}
-
-/** Waits for `work` until `deadline` (epoch ms); true when it settled in time. */
-async function within(work: Promise<unknown>, deadline: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), Math.max(0, deadline - Date.now()))));
-  const settled = work.then(
-    () => true,
-    () => true,
-  );
-  try {
-    return await Promise.race([settled, late]);
-  } finally {
-    clearTimeout(timer);
-  }
 }

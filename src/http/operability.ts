@@ -3,6 +3,7 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { isIP } from 'node:net';
 import type { AppContext } from '../api/context.js';
 import type { GetResource } from './handler.js';
+import { settleWithin } from '../util/settle-within.js';
 
 /**
  * Resources for load balancers, orchestrators and Prometheus, outside the KVS API (no SigV4):
@@ -37,8 +38,8 @@ export function buildOperabilityRoutes(app: AppContext, options: OperabilityOpti
       '/health/ready',
       async (_req, res) => {
         const [index, blobs] = await Promise.all([
-          within(bound, () => app.index.listStreams({ limit: 1 })),
-          within(bound, () => app.blobs.size(PROBE_KEY)),
+          settleWithin(bound, app.index.listStreams({ limit: 1 })),
+          settleWithin(bound, app.blobs.size(PROBE_KEY)),
         ]);
         const ok = index === 'ok' && blobs === 'ok';
         const body = { status: ok ? 'ready' : 'unavailable', index, blobStore: blobs };
@@ -78,19 +79,6 @@ function isLoopbackAddress(address: string | undefined): boolean {
   if (address === '::1') return true;
   const v4 = address.startsWith('::ffff:') ? address.slice(7) : address;
   return isIP(v4) === 4 && v4.startsWith('127.');
-}
-
-/** 'ok', 'timeout' (no answer within `ms`) or 'error'. */
-async function within(ms: number, probe: () => Promise<unknown>): Promise<'ok' | 'timeout' | 'error'> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<'timeout'>((resolve) => {
-    timer = setTimeout(() => resolve('timeout'), ms);
-  });
-  try {
-    return await Promise.race([probe().then(() => 'ok' as const, () => 'error' as const), timeout]);
-  } finally {
-    clearTimeout(timer);
-  }
 }
 
 function sendText(res: ServerResponse, status: number, contentType: string, body: string): void {
